@@ -1,0 +1,45 @@
+# The two commands a newcomer needs are `make demo` and `make test`; everything else is a building block.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+
+.PHONY: help setup demo test lint typecheck unit terraform-check workflows-check bench clean
+
+help:
+	@echo "make demo   - set up, then deploy into the local cloud and show the health report"
+	@echo "make test   - set up, then lint, type check, static checks and the whole test suite"
+	@echo "make setup  - create or refresh .venv/ (idempotent)"
+	@echo "make bench  - benchmarks (not tests): throughput, latency, memory"
+
+# Re-run the install only when the dependency files change; a second `make setup` is a no-op.
+$(STAMP): pyproject.toml requirements/constraints.txt scripts/setup
+	@scripts/setup $(VENV)
+	@touch $(STAMP)
+
+setup: $(STAMP)
+	@scripts/check-terraform || true
+
+demo: setup
+	$(BIN)/miro-sentinel dcr test
+
+lint: setup
+	$(BIN)/ruff format --check deployer emulator tests
+	$(BIN)/ruff check deployer emulator tests
+
+typecheck: setup
+	$(BIN)/mypy deployer emulator
+
+unit: setup
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+bench: setup
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) .miro-sentinel .mypy_cache .ruff_cache .pytest_cache

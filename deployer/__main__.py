@@ -1,0 +1,5 @@
+"""``python -m deployer`` is the same as ``miro-sentinel``."""
+
+from deployer.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The DCR source of truth: loader, KQL engine adapter, transform check and ARM body builders."""

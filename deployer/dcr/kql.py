@@ -1,0 +1,442 @@
+"""The one adapter between the project and its KQL engine (duckdb-kql over DuckDB).
+
+Everything that runs KQL goes through here: ``dcr test``, the emulator's ingestion (DCR transforms)
+and its query API. Keeping the engine behind this module means it can be swapped without touching
+callers; the adapter's tests are the contract.
+
+What the adapter adds to the engine:
+
+* KQL column types mapped to DuckDB types and back (``dynamic`` is DuckDB ``JSON``, ``datetime`` a
+  naive-UTC ``TIMESTAMP``), and results decoded into Python values (aware UTC datetimes, dicts).
+* Bulk loading through ``read_json`` with declared columns; row-by-row inserts are ~80x slower.
+* Kusto's *documented* datetime formats. Kusto documents ISO 8601 with ``Z`` (and RFC 822/850);
+  whether it parses a ``+0000`` offset without a colon, as Miro sends, is unconfirmed, while DuckDB
+  parses it happily. We take the conservative side: ``todatetime()`` of a string ending in a
+  colon-less ``+hhmm`` offset is null here, so a transform that depends on it fails ``dcr test``
+  instead of silently working only in our emulator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import duckdb_kql
+import duckdb_kql.engine
+
+__all__ = [
+    "KQL_TYPES",
+    "Diagnostic",
+    "EngineError",
+    "KqlColumn",
+    "KqlResult",
+    "connect",
+    "create_table",
+    "duckdb_type",
+    "insert_rows",
+    "kql_type_of",
+    "normalize_kql_type",
+    "run_query",
+    "run_transform",
+    "syntax_diagnostics",
+    "translate",
+]
+
+#: KQL scalar types and the DuckDB types we store them as.
+_KQL_TO_DUCKDB: dict[str, str] = {
+    "string": "VARCHAR",
+    "int": "INTEGER",
+    "long": "BIGINT",
+    "real": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "datetime": "TIMESTAMP",
+    "dynamic": "JSON",
+    "guid": "VARCHAR",
+    "timespan": "INTERVAL",
+    "decimal": "DECIMAL(38,18)",
+}
+KQL_TYPES = frozenset(_KQL_TO_DUCKDB)
+
+#: Spellings Azure accepts for the same type (the Tables API says ``dateTime``, KQL says ``bool``...).
+_KQL_ALIASES = {"bool": "boolean", "double": "real", "date": "datetime", "uniqueid": "guid"}
+
+_DUCKDB_TO_KQL: dict[str, str] = {
+    "VARCHAR": "string",
+    "INTEGER": "int",
+    "SMALLINT": "int",
+    "TINYINT": "int",
+    "BIGINT": "long",
+    "HUGEINT": "long",
+    "UBIGINT": "long",
+    "UINTEGER": "long",
+    "DOUBLE": "real",
+    "FLOAT": "real",
+    "BOOLEAN": "boolean",
+    "TIMESTAMP": "datetime",
+    "TIMESTAMP WITH TIME ZONE": "datetime",
+    "DATE": "datetime",
+    "JSON": "dynamic",
+    "INTERVAL": "timespan",
+    "UUID": "guid",
+    '"NULL"': "null",
+    "NULL": "null",
+}
+
+
+class EngineError(Exception):
+    """The engine could not translate or run a query; ``kind`` is syntax, unsupported, schema or runtime."""
+
+    def __init__(self, message: str, *, kind: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A syntax problem: 1-based line and column, and the parser's message."""
+
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True)
+class KqlColumn:
+    """A column with a KQL type name (``string``, ``datetime``, ``dynamic``...)."""
+
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class KqlResult:
+    """Rows as tuples of Python values, in ``columns`` order."""
+
+    columns: tuple[KqlColumn, ...]
+    rows: list[tuple[Any, ...]]
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        names = [c.name for c in self.columns]
+        return [dict(zip(names, row, strict=True)) for row in self.rows]
+
+
+def normalize_kql_type(name: str) -> str:
+    """Canonical KQL type for any spelling Azure accepts; raises ``ValueError`` for unknown types."""
+    lowered = name.strip().lower()
+    lowered = _KQL_ALIASES.get(lowered, lowered)
+    if lowered not in _KQL_TO_DUCKDB:
+        raise ValueError(f"unknown column type {name!r} (expected one of {', '.join(sorted(KQL_TYPES))})")
+    return lowered
+
+
+def duckdb_type(kql_type: str) -> str:
+    return _KQL_TO_DUCKDB[normalize_kql_type(kql_type)]
+
+
+def kql_type_of(duck_type: str) -> str:
+    """KQL type name for a DuckDB result type (``unknown:<type>`` when there is no mapping)."""
+    text = str(duck_type).upper()
+    if text.startswith("DECIMAL"):
+        return "decimal"
+    return _DUCKDB_TO_KQL.get(text, f"unknown:{text}")
+
+
+# --- syntax -------------------------------------------------------------------------------------------
+
+
+def syntax_diagnostics(text: str) -> list[Diagnostic]:
+    """Every syntax problem in ``text``; empty when it parses. Columns are 1-based."""
+    return [Diagnostic(d.span.line, d.span.column + 1, d.message) for d in duckdb_kql.validate(text)]
+
+
+# --- connections and loading ------------------------------------------------------------------------------
+
+_STRICT_DATETIME_MACRO = (
+    "CREATE OR REPLACE TEMP MACRO kql_strict_datetime(x) AS "
+    "CASE WHEN regexp_matches(CAST(x AS VARCHAR), '[+-][0-9]{4}\"?$') THEN NULL ELSE x END"
+)
+
+
+def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection in UTC with the adapter's helper macros installed."""
+    con = duckdb.connect(database)
+    prepare(con)
+    return con
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Install what translated SQL needs on ``con`` (every new cursor needs this too)."""
+    con.execute("SET TimeZone='UTC'")
+    con.execute(_STRICT_DATETIME_MACRO)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def create_table(
+    con: duckdb.DuckDBPyConnection, name: str, columns: Sequence[KqlColumn], *, temporary: bool = False
+) -> None:
+    """Create (or replace) table ``name`` with KQL-typed ``columns``."""
+    cols = ", ".join(f"{_quote(c.name)} {duckdb_type(c.type)}" for c in columns)
+    temp = "TEMP " if temporary else ""
+    con.execute(f"CREATE OR REPLACE {temp}TABLE {_quote(name)} ({cols})")
+
+
+def _coerce(value: Any, kql_type: str) -> Any:
+    """Shape one incoming value the way a stream declaration does before the transform sees it."""
+    if value is None:
+        return None
+    if kql_type == "dynamic":
+        return value
+    if kql_type in ("string", "guid"):
+        if isinstance(value, str):
+            return value
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if kql_type in ("int", "long"):
+        if isinstance(value, bool):
+            return int(value)
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None
+    if kql_type in ("real", "decimal"):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+    if kql_type == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        return None
+    if kql_type == "datetime":
+        if isinstance(value, dt.datetime):
+            return format_datetime(value)
+        return value if isinstance(value, str) else None
+    return value
+
+
+def insert_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[KqlColumn],
+    records: Iterable[Mapping[str, Any]],
+) -> int:
+    """Append ``records`` to ``table``, keeping only the declared ``columns``; returns the row count.
+
+    Loads through a newline-delimited JSON file and ``read_json`` with declared column types.
+    """
+    types = [(c.name, normalize_kql_type(c.type)) for c in columns]
+    fd, path = tempfile.mkstemp(prefix="kql-load-", suffix=".ndjson")
+    count = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            for record in records:
+                row = {name: _coerce(record.get(name), kql) for name, kql in types}
+                handle.write(json.dumps(row, ensure_ascii=False, default=str))
+                handle.write("\n")
+                count += 1
+        if count:
+            spec = "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': '{_load_type(k)}'" for n, k in types) + "}"
+            names = ", ".join(_quote(n) for n, _ in types)
+            con.execute(
+                f"INSERT INTO {_quote(table)} ({names}) "
+                f"SELECT {_load_select(types)} FROM read_json(?, format='newline_delimited', "
+                f"columns={spec}, maximum_object_size=67108864)",
+                [path],
+            )
+    finally:
+        os.unlink(path)
+    return count
+
+
+def _load_type(kql_type: str) -> str:
+    # Datetimes arrive as text and are parsed in SQL, with the same rules as todatetime().
+    return "VARCHAR" if kql_type == "datetime" else duckdb_type(kql_type)
+
+
+def _load_select(types: Sequence[tuple[str, str]]) -> str:
+    parts = []
+    for name, kql in types:
+        if kql == "datetime":
+            parts.append(
+                f"TRY_CAST(kql_strict_datetime({_quote(name)}) AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS {_quote(name)}"
+            )
+        else:
+            parts.append(_quote(name))
+    return ", ".join(parts)
+
+
+# --- translation and execution ----------------------------------------------------------------------------
+
+
+def translate(
+    text: str, con: duckdb.DuckDBPyConnection, *, now: dt.datetime | None = None
+) -> tuple[str, dict[str, Any]]:
+    """DuckDB SQL and its bound parameters for the KQL ``text`` on ``con``; raises :class:`EngineError`."""
+    try:
+        sql = duckdb_kql.to_sql(text, schema=duckdb_kql.engine.schema(con), query_now=_naive_utc(now))
+    except duckdb_kql.KqlSyntaxError as exc:
+        first = exc.diagnostics[0] if exc.diagnostics else None
+        raise EngineError(
+            str(exc),
+            kind="syntax",
+            line=first.span.line if first else None,
+            column=(first.span.column + 1) if first else None,
+        ) from exc
+    except duckdb_kql.KqlUnsupportedError as exc:
+        raise EngineError(str(exc), kind="unsupported") from exc
+    except duckdb_kql.KqlSchemaError as exc:
+        raise EngineError(str(exc), kind="schema") from exc
+    except duckdb_kql.KqlError as exc:
+        raise EngineError(str(exc), kind="unsupported") from exc
+    return _strict_datetimes(str(sql)), dict(sql.parameters or {})
+
+
+def run_query(con: duckdb.DuckDBPyConnection, text: str, *, now: dt.datetime | None = None) -> KqlResult:
+    """Run KQL ``text`` on ``con`` and decode the result; raises :class:`EngineError`."""
+    sql, params = translate(text, con, now=now)
+    try:
+        relation = con.sql(sql, params=params or None)
+        if relation is None:
+            return KqlResult((), [])
+        columns = tuple(
+            KqlColumn(name, kql_type_of(str(t))) for name, t in zip(relation.columns, relation.types, strict=True)
+        )
+        raw = relation.fetchall()
+    except duckdb.Error as exc:
+        raise EngineError(f"the query failed while running: {exc}", kind="runtime") from exc
+    decoders = [_decoder(c.type) for c in columns]
+    rows = [tuple(dec(v) for dec, v in zip(decoders, row, strict=True)) for row in raw]
+    return KqlResult(columns, rows)
+
+
+def run_transform(
+    transform: str,
+    stream_columns: Sequence[KqlColumn],
+    records: Iterable[Mapping[str, Any]],
+    *,
+    now: dt.datetime | None = None,
+) -> KqlResult:
+    """Run a DCR transform over ``records`` shaped by the stream declaration, in a throw-away database."""
+    con = connect()
+    try:
+        create_table(con, "source", stream_columns)
+        insert_rows(con, "source", stream_columns, records)
+        return run_query(con, transform, now=now)
+    finally:
+        con.close()
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+
+
+def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def format_datetime(value: dt.datetime) -> str:
+    """ISO 8601 in UTC with ``Z``; fractional seconds only when present, trailing zeros trimmed."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += "." + f"{value.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def _decoder(kql_type: str) -> Any:
+    if kql_type == "datetime":
+        return _decode_datetime
+    if kql_type == "dynamic":
+        return _decode_json
+    return _identity
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _decode_datetime(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    return value
+
+
+def _decode_json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+_TRY_CAST = "TRY_CAST("
+_TZ_SUFFIX = " AS TIMESTAMPTZ"
+
+
+def _strict_datetimes(sql: str) -> str:
+    """Wrap the operand of every ``TRY_CAST(x AS TIMESTAMPTZ)`` in ``kql_strict_datetime(x)``.
+
+    That cast is how the engine implements ``todatetime()`` and datetime literals; see the module
+    docstring for why a colon-less offset must not parse. The adapter test
+    ``test_todatetime_rejects_offset_without_colon`` fails if the engine changes its SQL shape.
+    """
+    out: list[str] = []
+    i = 0
+    while True:
+        start = sql.find(_TRY_CAST, i)
+        if start < 0:
+            out.append(sql[i:])
+            return "".join(out)
+        body_start = start + len(_TRY_CAST)
+        end = _matching_paren(sql, body_start)
+        body = sql[body_start:end]
+        out.append(sql[i:body_start])
+        if end > 0 and body.endswith(_TZ_SUFFIX):
+            operand = _strict_datetimes(body[: -len(_TZ_SUFFIX)])
+            out.append(f"kql_strict_datetime({operand}){_TZ_SUFFIX}")
+        else:
+            out.append(_strict_datetimes(body))
+        i = end
+
+
+_QUOTES = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+
+
+def _matching_paren(sql: str, pos: int) -> int:
+    """Index of the ``)`` closing the group that starts just before ``pos`` (string literals skipped)."""
+    depth = 1
+    i = pos
+    while i < len(sql):
+        ch = sql[i]
+        if ch in "'\"":
+            match = _QUOTES.match(sql, i)
+            i = match.end() if match else i + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return len(sql)

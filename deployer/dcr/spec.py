@@ -1,0 +1,244 @@
+"""Loader for the ``dcr/`` source of truth: table, stream, transform, connector templates and samples.
+
+Terraform reads the same files (``jsondecode(file(...))``, ``file(...)``, ``templatefile(...)``); this
+module is the only Python reader, so the two engines cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deployer.dcr.kql import KqlColumn, normalize_kql_type
+from deployer.errors import InputError
+
+__all__ = [
+    "DEFAULT_DCR_DIR",
+    "DcrSpec",
+    "Sample",
+    "StreamSpec",
+    "TableColumn",
+    "TableSpec",
+    "load_events",
+    "load_samples",
+    "load_spec",
+    "load_stream",
+    "load_table",
+    "load_transform",
+    "read_json",
+]
+
+
+def _default_dir() -> Path:
+    packaged = Path(__file__).resolve().parent.parent / "_dcr"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "dcr"
+
+
+#: ``dcr/`` at the repository root (or its copy inside an installed wheel).
+DEFAULT_DCR_DIR = _default_dir()
+
+#: Pinned ``now()`` for samples, so rows that fall back to ingestion time are reproducible.
+DEFAULT_SAMPLE_NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """A table column: name, canonical KQL type and description."""
+
+    name: str
+    type: str
+    description: str = ""
+
+    def as_kql(self) -> KqlColumn:
+        return KqlColumn(self.name, self.type)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """The Log Analytics custom table."""
+
+    name: str
+    description: str
+    columns: tuple[TableColumn, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """The DCR stream declaration (the shape records have when they arrive)."""
+
+    name: str
+    columns: tuple[KqlColumn, ...]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Miro events and the exact rows the transform must produce from them."""
+
+    name: str
+    description: str
+    events: tuple[Mapping[str, Any], ...]
+    rows: tuple[Mapping[str, Any], ...]
+    now: dt.datetime
+
+
+@dataclass(frozen=True)
+class DcrSpec:
+    """Everything in ``dcr/``, loaded and checked for shape."""
+
+    root: Path
+    table: TableSpec
+    stream: StreamSpec
+    transform: str
+    samples: tuple[Sample, ...]
+
+    @property
+    def output_stream(self) -> str:
+        return f"Custom-{self.table.name}"
+
+    def template(self, name: str) -> str:
+        """Text of ``dcr/connector/<name>`` (``${...}`` placeholders unrendered)."""
+        path = self.root / "connector" / name
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}", path=str(path)) from exc
+
+
+def read_json(path: Path) -> Any:
+    """Parse a JSON file; unreadable files and invalid JSON raise :class:`InputError` naming the place."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}", path=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not UTF-8 text", path=str(path)) from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}",
+            path=str(path),
+            remedy="fix the JSON at the line and column shown",
+        ) from exc
+
+
+def _columns(raw: Any, path: Path, *, what: str) -> list[dict[str, Any]]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("columns"), list) or not raw["columns"]:
+        raise InputError(f"{path}: expected an object with a non-empty 'columns' list ({what})", path=str(path))
+    cols: list[dict[str, Any]] = []
+    for i, col in enumerate(raw["columns"]):
+        if not isinstance(col, dict) or not isinstance(col.get("name"), str) or not isinstance(col.get("type"), str):
+            raise InputError(f"{path}: columns[{i}] needs a string 'name' and 'type'", path=str(path))
+        try:
+            col = {**col, "type": normalize_kql_type(col["type"])}
+        except ValueError as exc:
+            raise InputError(f"{path}: columns[{i}] ({col['name']}): {exc}", path=str(path)) from exc
+        cols.append(col)
+    return cols
+
+
+def load_table(path: Path) -> TableSpec:
+    """Load a table definition (``dcr/table.json`` shape)."""
+    raw = read_json(path)
+    cols = _columns(raw, path, what="table")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise InputError(f"{path}: 'name' must be the table name", path=str(path))
+    return TableSpec(
+        name=name,
+        description=str(raw.get("description", "")),
+        columns=tuple(TableColumn(c["name"], c["type"], str(c.get("description", ""))) for c in cols),
+    )
+
+
+def load_stream(path: Path) -> StreamSpec:
+    """Load a stream declaration (``dcr/stream.json`` shape)."""
+    raw = read_json(path)
+    cols = _columns(raw, path, what="stream declaration")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.startswith("Custom-"):
+        raise InputError(f"{path}: 'name' must be a custom stream name starting with 'Custom-'", path=str(path))
+    return StreamSpec(name=name, columns=tuple(KqlColumn(c["name"], c["type"]) for c in cols))
+
+
+def load_transform(path: Path) -> str:
+    """Read a KQL transform; trailing whitespace is dropped so both engines send identical text."""
+    try:
+        return path.read_text(encoding="utf-8").rstrip()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}", path=str(path)) from exc
+
+
+def load_events(path: Path) -> list[Mapping[str, Any]]:
+    """Miro events from a JSON array of events, or from a Miro page object with ``data``."""
+    raw = read_json(path)
+    if isinstance(raw, dict) and "data" in raw:
+        raw = raw["data"]
+    if not isinstance(raw, list):
+        raise InputError(
+            f"{path}: expected a JSON array of Miro audit events or a Miro page object with 'data'",
+            path=str(path),
+        )
+    for i, event in enumerate(raw):
+        if not isinstance(event, dict):
+            raise InputError(f"{path}: event [{i}] is a {type(event).__name__}, not a JSON object", path=str(path))
+    return raw
+
+
+def _parse_now(value: Any, path: Path) -> dt.datetime:
+    if value is None:
+        return DEFAULT_SAMPLE_NOW
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(f"{path}: 'now' must be an ISO 8601 datetime", path=str(path)) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def load_samples(directory: Path) -> tuple[Sample, ...]:
+    """Every ``*.json`` sample in ``directory``, sorted by file name."""
+    samples = []
+    for path in sorted(directory.glob("*.json")):
+        raw = read_json(path)
+        if (
+            not isinstance(raw, dict)
+            or not isinstance(raw.get("events"), list)
+            or not isinstance(raw.get("rows"), list)
+        ):
+            raise InputError(f"{path}: a sample needs 'events' and 'rows' lists", path=str(path))
+        samples.append(
+            Sample(
+                name=path.stem,
+                description=str(raw.get("description", "")),
+                events=tuple(raw["events"]),
+                rows=tuple(raw["rows"]),
+                now=_parse_now(raw.get("now"), path),
+            )
+        )
+    return tuple(samples)
+
+
+def load_spec(root: Path | None = None, *, table: Path | None = None, transform: Path | None = None) -> DcrSpec:
+    """Load ``dcr/`` (or ``root``), optionally with another table file or transform file."""
+    base = root or DEFAULT_DCR_DIR
+    return DcrSpec(
+        root=base,
+        table=load_table(table or base / "table.json"),
+        stream=load_stream(base / "stream.json"),
+        transform=load_transform(transform or base / "transform.kql"),
+        samples=load_samples(base / "samples"),
+    )
+
+
+def stream_names(columns: Sequence[KqlColumn]) -> tuple[str, ...]:
+    return tuple(c.name for c in columns)

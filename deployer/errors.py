@@ -1,0 +1,383 @@
+"""Every error the deployer raises, in one tree.
+
+Each error knows the process exit code it maps to and carries a remedy: one line telling the
+operator what to do next. The CLI prints ``error: <message>`` and ``hint: <remedy>`` and exits
+with ``exit_code``; nothing else decides exit codes.
+
+Exit codes: 0 healthy, 1 a check failed, 2 usage or settings error, 3 an external system failed
+before a verdict could be reached.
+
+Hierarchy::
+
+    DeployerError                         exit 3 unless a branch says otherwise
+    ├── UsageError                        exit 2: the operator can fix the input and retry
+    │   ├── ConfigError                   settings file, environment variable or flag (one line per problem)
+    │   ├── InputError                    an unreadable or malformed input file
+    │   │   └── KqlSyntaxError            a transform that does not parse (line, column)
+    │   └── ConfirmationRefused           a destructive or production change was not confirmed
+    ├── CheckFailed                       exit 1: the verdict is "unhealthy" (transform check, health report)
+    └── ExternalError                     exit 3: a system we depend on failed
+        ├── MiroError                     status, code, request id
+        │   ├── MiroTokenInvalid          401: wrong, revoked or expired token
+        │   ├── MiroAccessDenied          403: missing auditlogs:read, not Enterprise, not Company Admin
+        │   ├── MiroRateLimited           429 after the retry budget
+        │   └── MiroUnavailable           5xx, timeout, connection failure, malformed answer
+        ├── AzureError                    status, code, request id
+        │   ├── AzureAuthError            no credential, or a token was refused
+        │   ├── AzureRequestRejected      ARM refused a body (InvalidPayload and its details[])
+        │   ├── IngestionForbidden        403: the principal lacks Monitoring Metrics Publisher on the DCR
+        │   ├── IngestionThrottled        429 after the retry budget
+        │   └── ValidationTimeout         the validation record never became visible
+        ├── TerraformError                the command, its exit code and the last lines of stderr
+        │   ├── TerraformNotFound
+        │   ├── TerraformVersionTooOld
+        │   ├── TerraformStateLocked      lock id and holder
+        │   ├── TerraformAuthError
+        │   ├── TerraformProviderUnavailable
+        │   └── TerraformConfigInvalid
+        └── LocalEnvironmentError         the local cloud could not be started or reached
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "EXIT_EXTERNAL",
+    "EXIT_OK",
+    "EXIT_UNHEALTHY",
+    "EXIT_USAGE",
+    "AzureAuthError",
+    "AzureError",
+    "AzureRequestRejected",
+    "CheckFailed",
+    "ConfigError",
+    "ConfigProblem",
+    "ConfirmationRefused",
+    "DeployerError",
+    "ExternalError",
+    "IngestionForbidden",
+    "IngestionThrottled",
+    "InputError",
+    "KqlSyntaxError",
+    "LocalEnvironmentError",
+    "MiroAccessDenied",
+    "MiroError",
+    "MiroRateLimited",
+    "MiroTokenInvalid",
+    "MiroUnavailable",
+    "TerraformAuthError",
+    "TerraformConfigInvalid",
+    "TerraformError",
+    "TerraformNotFound",
+    "TerraformProviderUnavailable",
+    "TerraformStateLocked",
+    "TerraformVersionTooOld",
+    "UsageError",
+    "ValidationTimeout",
+]
+
+EXIT_OK = 0
+EXIT_UNHEALTHY = 1
+EXIT_USAGE = 2
+EXIT_EXTERNAL = 3
+
+
+class DeployerError(Exception):
+    """Root of every error the deployer raises on purpose.
+
+    :param message: what went wrong, in one line, without secrets.
+    :param remedy: what the operator should do next, in one line.
+    """
+
+    exit_code: int = EXIT_EXTERNAL
+    default_remedy: str = "run again with --debug for the full traceback"
+
+    def __init__(self, message: str, *, remedy: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.remedy = remedy or self.default_remedy
+
+
+# --- usage (exit 2) -------------------------------------------------------------------------------------
+
+
+class UsageError(DeployerError):
+    """The input is wrong; fixing it and running again will help."""
+
+    exit_code = EXIT_USAGE
+    default_remedy = "fix the input named above and run the command again"
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem in the settings: where it came from, which field, and what is wrong."""
+
+    source: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.field}: {self.message}"
+
+
+class ConfigError(UsageError):
+    """One or more settings are invalid; each problem is reported on its own line."""
+
+    default_remedy = "fix the settings named above (see envs/example.toml for every key, with comments)"
+
+    def __init__(self, problems: Sequence[ConfigProblem], *, remedy: str | None = None) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems), remedy=remedy)
+
+
+class InputError(UsageError):
+    """An input file is missing, unreadable or malformed."""
+
+    def __init__(self, message: str, *, path: str | None = None, remedy: str | None = None) -> None:
+        super().__init__(message, remedy=remedy)
+        self.path = path
+
+
+class KqlSyntaxError(InputError):
+    """A KQL text does not parse; ``line`` is 1-based and ``column`` is 1-based."""
+
+    default_remedy = "fix the KQL at the line and column shown"
+
+    def __init__(
+        self, message: str, *, line: int, column: int, path: str | None = None, remedy: str | None = None
+    ) -> None:
+        where = f"{path}:" if path else ""
+        super().__init__(f"{where}{line}:{column}: {message}", path=path, remedy=remedy)
+        self.line = line
+        self.column = column
+
+
+class ConfirmationRefused(UsageError):
+    """A change that needs confirmation was not confirmed (no terminal and no --yes, or a wrong answer)."""
+
+    default_remedy = "run in a terminal to confirm, or pass --yes when the change is intended"
+
+
+# --- verdict (exit 1) -----------------------------------------------------------------------------------
+
+
+class CheckFailed(DeployerError):
+    """The command ran to a verdict, and the verdict is unhealthy; ``failures`` lists each one."""
+
+    exit_code = EXIT_UNHEALTHY
+    default_remedy = "see each failure above; TROUBLESHOOTING.md has a section per check"
+
+    def __init__(self, message: str, *, failures: Sequence[str] = (), remedy: str | None = None) -> None:
+        super().__init__(message, remedy=remedy)
+        self.failures = tuple(failures)
+
+
+# --- external systems (exit 3) --------------------------------------------------------------------------
+
+
+class ExternalError(DeployerError):
+    """A system we depend on failed before a verdict could be reached."""
+
+    exit_code = EXIT_EXTERNAL
+
+
+class MiroError(ExternalError):
+    """Miro answered with an error, or could not be reached."""
+
+    default_remedy = "check https://status.miro.com and the token, then run `miro-sentinel check-token`"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        error_code: str | None = None,
+        request_id: str | None = None,
+        remedy: str | None = None,
+    ) -> None:
+        super().__init__(message, remedy=remedy)
+        self.status_code = status_code
+        self.error_code = error_code
+        self.request_id = request_id
+
+
+class MiroTokenInvalid(MiroError):
+    """401: the token is wrong, revoked (SIEM toggle turned off, app uninstalled) or expired."""
+
+    default_remedy = (
+        "create a new token (Miro Company Settings > Enterprise integrations > SIEM, or a non-expiring "
+        "OAuth app with auditlogs:read) and put it in MIRO_ACCESS_TOKEN"
+    )
+
+
+class MiroAccessDenied(MiroError):
+    """403: the token lacks auditlogs:read, the organisation is not on Enterprise, or not a Company Admin."""
+
+    default_remedy = (
+        "use a token with the auditlogs:read scope, issued by a Company Admin of an Enterprise-plan organisation"
+    )
+
+
+class MiroRateLimited(MiroError):
+    """429: Miro's credit budget was spent and did not recover within our retry budget."""
+
+    default_remedy = "wait a minute and run again; another integration may be using the same token's budget"
+
+
+class MiroUnavailable(MiroError):
+    """5xx, timeout, connection failure or a malformed answer from Miro."""
+
+
+class AzureError(ExternalError):
+    """Azure answered with an error, or could not be reached."""
+
+    default_remedy = "check the Azure settings of this environment and https://status.azure.com"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        error_code: str | None = None,
+        request_id: str | None = None,
+        remedy: str | None = None,
+    ) -> None:
+        super().__init__(message, remedy=remedy)
+        self.status_code = status_code
+        self.error_code = error_code
+        self.request_id = request_id
+
+
+class AzureAuthError(AzureError):
+    """No usable Azure credential, or Azure refused the token."""
+
+    default_remedy = "sign in (az login, or OIDC in GitHub Actions) as a principal with rights on the resource group"
+
+
+class AzureRequestRejected(AzureError):
+    """ARM refused a request body; ``details`` holds Azure's ``error.details[]`` messages in full."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: Sequence[str] = (),
+        status_code: int | None = None,
+        error_code: str | None = None,
+        request_id: str | None = None,
+        remedy: str | None = None,
+    ) -> None:
+        full = message if not details else message + "\n" + "\n".join(f"  - {d}" for d in details)
+        super().__init__(full, status_code=status_code, error_code=error_code, request_id=request_id, remedy=remedy)
+        self.details = tuple(details)
+
+
+class IngestionForbidden(AzureError):
+    """403 from the Logs Ingestion API after the propagation budget: the role is missing on the DCR."""
+
+    default_remedy = (
+        "grant Monitoring Metrics Publisher on the DCR to the principal that sends the validation record "
+        "(deploy does this), or wait up to 30 minutes for a new assignment to propagate"
+    )
+
+
+class IngestionThrottled(AzureError):
+    """429 from the Logs Ingestion API after the retry budget."""
+
+    default_remedy = "wait a minute and retry; the DCR allows 12,000 requests and 2 GB a minute"
+
+
+class ValidationTimeout(AzureError):
+    """The validation record was accepted but not visible in the table within the budget."""
+
+    default_remedy = (
+        "a new table can take up to 15 minutes to show its first rows: raise validation.visibility_timeout_seconds "
+        "or run `miro-sentinel validate` again later"
+    )
+
+
+class TerraformError(ExternalError):
+    """A Terraform command failed; ``command`` has no secrets, ``stderr_tail`` its last lines."""
+
+    default_remedy = "read the Terraform output above; run with --debug for the whole of it"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        command: Sequence[str] = (),
+        exit_status: int | None = None,
+        stderr_tail: str = "",
+        remedy: str | None = None,
+    ) -> None:
+        super().__init__(message, remedy=remedy)
+        self.command = tuple(command)
+        self.exit_status = exit_status
+        self.stderr_tail = stderr_tail
+
+
+class TerraformNotFound(TerraformError):
+    """No terraform binary on PATH (or at terraform.binary)."""
+
+    default_remedy = (
+        "install Terraform >= 1.11 (https://developer.hashicorp.com/terraform/install) or run "
+        'scripts/install-terraform; or set engine.kind = "arm"'
+    )
+
+
+class TerraformVersionTooOld(TerraformError):
+    """The terraform binary is older than the minimum we need (write-only arguments)."""
+
+    default_remedy = "install Terraform >= 1.11; write-only arguments keep the Miro token out of plan and state"
+
+
+class TerraformStateLocked(TerraformError):
+    """Another run holds the state lock."""
+
+    default_remedy = (
+        "wait for the other run to finish; if it died, run `terraform force-unlock <lock id>` in terraform/"
+    )
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        lock_id: str | None = None,
+        holder: str | None = None,
+        command: Sequence[str] = (),
+        exit_status: int | None = None,
+        stderr_tail: str = "",
+        remedy: str | None = None,
+    ) -> None:
+        super().__init__(message, command=command, exit_status=exit_status, stderr_tail=stderr_tail, remedy=remedy)
+        self.lock_id = lock_id
+        self.holder = holder
+
+
+class TerraformAuthError(TerraformError):
+    """Terraform (provider or backend) could not authenticate to Azure."""
+
+    default_remedy = "sign in (az login, or ARM_USE_OIDC=true with ARM_CLIENT_ID/ARM_TENANT_ID in CI)"
+
+
+class TerraformProviderUnavailable(TerraformError):
+    """`terraform init` could not download the providers (offline, or the registry is blocked)."""
+
+    default_remedy = (
+        "allow access to registry.terraform.io, or configure a provider mirror (provider_installation in "
+        '~/.terraformrc); or set engine.kind = "arm"'
+    )
+
+
+class TerraformConfigInvalid(TerraformError):
+    """The configuration or a variable value is invalid."""
+
+    default_remedy = "fix the variable or configuration named above"
+
+
+class LocalEnvironmentError(ExternalError):
+    """The local cloud (emulator) could not be started or reached."""
+
+    default_remedy = "run `miro-sentinel emulator serve` to see why it does not start, or delete .miro-sentinel/local"

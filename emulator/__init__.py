@@ -1,0 +1,1 @@
+"""The local cloud: Azure Monitor, Log Analytics, Sentinel and Miro, emulated for offline use."""
