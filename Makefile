@@ -39,7 +39,7 @@ unit: setup
 test: lint typecheck unit
 
 bench: setup
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCH)
 
 clean:
 	rm -rf $(VENV) .miro-sentinel .mypy_cache .ruff_cache .pytest_cache
