@@ -1,0 +1,176 @@
+"""What both provisioning engines (``terraform`` and ``arm``) take and give back.
+
+The pipeline only sees these types: a :class:`Target` (what to deploy and where, no secrets), a
+:class:`ProvisionPlan` (what would change), an :class:`ApplyResult` (what changed, and the ids the
+next steps need) and the :class:`Engine` protocol that both engines implement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+__all__ = [
+    "Action",
+    "ApplyResult",
+    "Change",
+    "DeploymentOutputs",
+    "Engine",
+    "ProgressCallback",
+    "ProvisionPlan",
+    "Target",
+]
+
+Action = Literal["create", "update", "delete", "replace"]
+
+#: Receives one human-readable progress line at a time (the CLI shows them as they come).
+ProgressCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and what to deploy. Built once from the settings; holds no secret."""
+
+    environment: str
+    tenant_id: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    workspace_name: str
+    workspace_resource_group: str
+    table_plan: str
+    retention_in_days: int
+    total_retention_in_days: int
+    dce_name: str
+    dcr_name: str
+    connector_definition_name: str
+    connector_name: str
+    validation_principal_id: str
+    validation_principal_type: str
+    miro_api_base_url: str
+    token_version: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+    create_workspace: bool = False
+    onboard_sentinel: bool = False
+
+    @property
+    def workspace_resource_id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.workspace_resource_group}"
+            f"/providers/Microsoft.OperationalInsights/workspaces/{self.workspace_name}"
+        )
+
+    @property
+    def dce_resource_id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.Insights/dataCollectionEndpoints/{self.dce_name}"
+        )
+
+    @property
+    def dcr_resource_id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.Insights/dataCollectionRules/{self.dcr_name}"
+        )
+
+    def table_resource_id(self, table_name: str) -> str:
+        return f"{self.workspace_resource_id}/tables/{table_name}"
+
+    @property
+    def sentinel_scope(self) -> str:
+        return f"{self.workspace_resource_id}/providers/Microsoft.SecurityInsights"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One resource that a plan would create, update, delete or replace."""
+
+    address: str
+    action: Action
+    resource_type: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ProvisionPlan:
+    """The changes an apply would make; empty when everything already matches."""
+
+    engine: str
+    changes: tuple[Change, ...] = ()
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def replaces(self) -> bool:
+        return any(c.action == "replace" for c in self.changes)
+
+    def counts(self) -> dict[str, int]:
+        """``{"created", "updated", "deleted"}``; a replacement counts as one delete and one create."""
+        created = sum(c.action in ("create", "replace") for c in self.changes)
+        updated = sum(c.action == "update" for c in self.changes)
+        deleted = sum(c.action in ("delete", "replace") for c in self.changes)
+        return {"created": created, "updated": updated, "deleted": deleted}
+
+
+@dataclass(frozen=True)
+class DeploymentOutputs:
+    """The ids and endpoints later steps need (validation ingest, health)."""
+
+    table_name: str
+    table_resource_id: str
+    stream_name: str
+    dce_resource_id: str
+    logs_ingestion_endpoint: str
+    dcr_resource_id: str
+    dcr_immutable_id: str
+    connector_definition_resource_id: str
+    connector_resource_id: str
+    workspace_resource_id: str
+    workspace_customer_id: str
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What an apply changed (``counts`` as in :meth:`ProvisionPlan.counts`) and the resulting outputs."""
+
+    changes: tuple[Change, ...]
+    outputs: DeploymentOutputs
+
+    def counts(self) -> dict[str, int]:
+        return ProvisionPlan(engine="", changes=self.changes).counts()
+
+
+class Engine(Protocol):
+    """A way to make Azure match the target. Both engines send the bodies from ``deployer.dcr.bodies``."""
+
+    name: str
+
+    def plan(self) -> ProvisionPlan:
+        """What :meth:`apply` would change. Reads only.
+
+        :raises ExternalError: the engine could not reach Azure or run its tool.
+        """
+        ...
+
+    def apply(self, plan: ProvisionPlan) -> ApplyResult:
+        """Make the changes in ``plan`` (and nothing else); a plan without changes writes nothing."""
+        ...
+
+    def plan_destroy(self) -> ProvisionPlan:
+        """What :meth:`destroy` would delete. Reads only."""
+        ...
+
+    def destroy(self, plan: ProvisionPlan) -> ProvisionPlan:
+        """Delete what ``plan`` lists; returns what was deleted."""
+        ...
+
+    def outputs(self) -> DeploymentOutputs:
+        """The current ids and endpoints, read from Azure (or state).
+
+        :raises ExternalError: not deployed, or unreachable.
+        """
+        ...
