@@ -1,0 +1,62 @@
+"""What every command shares: the ``--env``/``--set`` options, output format, consoles and settings loading."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from deployer.config import Settings, load_settings
+
+__all__ = ["OUTPUT_FORMATS", "State", "env_options", "load", "output_option", "pass_state"]
+
+OUTPUT_FORMATS = ("text", "json", "markdown")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class State:
+    """Global options, passed from the root group to each command."""
+
+    def __init__(self, *, debug: bool, envs_dir: Path) -> None:
+        self.debug = debug
+        self.envs_dir = envs_dir
+        # Results go to stdout; progress, warnings and errors to stderr. Colour switches off without a TTY.
+        self.out = Console(soft_wrap=True, highlight=False)
+        self.err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+def env_options(func: F) -> F:
+    """``--env NAME`` (required) and repeatable ``--set section.key=value``."""
+    func = click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override one setting, e.g. --set azure.location=westeurope (repeatable). Never for secrets.",
+    )(func)
+    func = click.option("--env", "env_name", required=True, metavar="NAME", help="Environment: envs/NAME.toml.")(func)
+    return func
+
+
+def output_option(*formats: str) -> Callable[[F], F]:
+    """``--output`` with the given formats (text first, the default)."""
+    return click.option(
+        "--output",
+        "output",
+        type=click.Choice(formats or OUTPUT_FORMATS),
+        default="text",
+        show_default=True,
+        help="How to print the result.",
+    )
+
+
+def load(state: State, env_name: str, overrides: tuple[str, ...], *, need_token: bool = False) -> Settings:
+    """Resolve and validate the settings; raises ConfigError (exit 2) before anything else happens."""
+    return load_settings(env_name, envs_dir=state.envs_dir, overrides=overrides, need_token=need_token)
