@@ -18,7 +18,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller inputs, for a smoke run")
     parser.add_argument("--json", action="store_true", help="also write .benchmarks/results.json")
     args = parser.parse_args(argv)
-    found = sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_"))
+    found = sorted(
+        m.name.removeprefix("bench_") for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_")
+    )
     unknown = sorted(set(args.names) - set(found))
     if unknown:
         print(f"error: unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(found)}", file=sys.stderr)

@@ -45,7 +45,9 @@ def test(state: State, events: Path | None, transform: Path | None, table: Path 
     result = check_transform(spec, events=batch, transform_path=str(transform or spec.root / "transform.kql"))
 
     if output == "json":
-        click.echo(json.dumps(result.rows, ensure_ascii=False, indent=2))
+        # One row per line: readable, and the C encoder keeps 100,000 rows fast.
+        lines = ",\n".join(json.dumps(row, ensure_ascii=False) for row in result.rows)
+        click.echo(f"[\n{lines}\n]" if lines else "[]")
         for failure in result.failures:
             click.echo(f"FAIL {failure}", err=True)
     else:

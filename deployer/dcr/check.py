@@ -138,7 +138,9 @@ def check_transform(
             table_types = {c.name: c.type for c in spec.table.columns}
             result.failures.extend(output_schema_problems(output.columns, table_types, spec.table.name))
             schema_checked = True
-        rows = [render_row(row, output.columns, spec.table) for row in output.as_dicts()]
+        dicts = output.as_dicts()
+        order = _column_order(dicts[0], output.columns, spec.table) if dicts else []
+        rows = [{name: _render_value(row[name]) for name in order} for row in dicts]
         result.failures.extend(_time_generated_problems(rows, sample))
         if sample is not None:
             result.failures.extend(_sample_problems(sample, rows))
@@ -222,10 +224,12 @@ def _show(value: Any) -> str:
 
 def render_row(row: Mapping[str, Any], columns: Sequence[kql.KqlColumn], table: TableSpec) -> dict[str, Any]:
     """A row as Azure would store it: table column order, datetimes as ISO 8601 UTC with ``Z``."""
-    order = [c.name for c in table.columns if c.name in row] + [
-        c.name for c in columns if c.name not in table.column_names
-    ]
-    return {name: _render_value(row[name]) for name in order}
+    return {name: _render_value(row[name]) for name in _column_order(row, columns, table)}
+
+
+def _column_order(row: Mapping[str, Any], columns: Sequence[kql.KqlColumn], table: TableSpec) -> list[str]:
+    in_table = set(table.column_names)
+    return [c.name for c in table.columns if c.name in row] + [c.name for c in columns if c.name not in in_table]
 
 
 def _render_value(value: Any) -> Any:
