@@ -315,6 +315,13 @@ def run_query(con: duckdb.DuckDBPyConnection, text: str, *, now: dt.datetime | N
             KqlColumn(name, kql_type_of(str(t))) for name, t in zip(relation.columns, relation.types, strict=True)
         )
         raw = relation.fetchall()
+    except duckdb.BinderException as exc:
+        # The engine leaves unknown columns to DuckDB's binder; say it in KQL terms.
+        match = _UNKNOWN_COLUMN.search(str(exc))
+        if match:
+            message = f"unknown column '{match.group(1) or match.group(2)}' (not in the stream declaration, nor defined earlier)"
+            raise EngineError(message, kind="schema") from exc
+        raise EngineError(f"the query failed while running: {exc}", kind="runtime") from exc
     except duckdb.Error as exc:
         raise EngineError(f"the query failed while running: {exc}", kind="runtime") from exc
     decoders = [_decoder(c.type) for c in columns]
@@ -388,6 +395,10 @@ def _decode_json(value: Any) -> Any:
             return value
     return value
 
+
+_UNKNOWN_COLUMN = re.compile(
+    r'Column "([^"]+)" (?:referenced that exists|not found)|column "?([^"\s]+)"? not found', re.I
+)
 
 _TRY_CAST = "TRY_CAST("
 _TZ_SUFFIX = " AS TIMESTAMPTZ"

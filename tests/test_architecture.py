@@ -1,0 +1,60 @@
+"""Rules of the house that code review would otherwise have to catch."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.support import REPO_ROOT
+
+DEPLOYER = REPO_ROOT / "deployer"
+
+#: Only the client of each external system may import its library (DESIGN.md, rules of the house).
+CLIENT_IMPORTS = {
+    "requests": ("deployer/miro/",),
+    "azure": ("deployer/azure/", "deployer/local.py"),
+    "subprocess": ("deployer/terraform/", "deployer/local.py"),
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _python_files() -> list[Path]:
+    return sorted(DEPLOYER.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _python_files(), ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_deployer_never_imports_the_emulator_except_local(path: Path) -> None:
+    relative = str(path.relative_to(REPO_ROOT))
+    if relative == "deployer/local.py":
+        return
+    assert not {n for n in _imports(path) if n == "emulator" or n.startswith("emulator.")}, relative
+
+
+@pytest.mark.parametrize("path", _python_files(), ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_only_clients_import_their_external_library(path: Path) -> None:
+    relative = str(path.relative_to(REPO_ROOT))
+    for library, allowed in CLIENT_IMPORTS.items():
+        used = {n for n in _imports(path) if n == library or n.startswith(library + ".")}
+        if used:
+            assert relative.startswith(allowed), f"{relative} imports {sorted(used)}; only {allowed} may"
+
+
+@pytest.mark.parametrize("path", _python_files(), ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_only_config_reads_the_process_environment(path: Path) -> None:
+    relative = str(path.relative_to(REPO_ROOT))
+    if relative == "deployer/config.py":
+        return
+    text = path.read_text(encoding="utf-8")
+    assert "os.environ" not in text and "os.getenv" not in text, f"{relative} reads the environment"

@@ -1,0 +1,143 @@
+"""The KQL engine adapter: types in and out, loading, strict datetimes, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from deployer.dcr import kql
+
+STREAM = [
+    kql.KqlColumn("id", "string"),
+    kql.KqlColumn("createdAt", "string"),
+    kql.KqlColumn("n", "long"),
+    kql.KqlColumn("ok", "boolean"),
+    kql.KqlColumn("details", "dynamic"),
+]
+
+
+def run(query: str, records: list[dict[str, object]], **kwargs: object) -> kql.KqlResult:
+    return kql.run_transform(query, STREAM, records, **kwargs)  # type: ignore[arg-type]
+
+
+def test_result_types_are_kql_type_names() -> None:
+    result = run(
+        "source | extend t = todatetime(createdAt), s = tostring(details.a) | project id, t, n, ok, details, s",
+        [{"id": "a", "createdAt": "2024-01-02T03:04:05Z", "n": 7, "ok": True, "details": {"a": 1}}],
+    )
+    assert [(c.name, c.type) for c in result.columns] == [
+        ("id", "string"),
+        ("t", "datetime"),
+        ("n", "long"),
+        ("ok", "boolean"),
+        ("details", "dynamic"),
+        ("s", "string"),
+    ]
+
+
+def test_values_decode_to_python_types() -> None:
+    result = run(
+        "source | extend t = todatetime(createdAt) | project t, details",
+        [{"id": "a", "createdAt": "2024-01-02T03:04:05.25Z", "details": {"a": [1, {"b": None}]}}],
+    )
+    assert result.rows == [(dt.datetime(2024, 1, 2, 3, 4, 5, 250000, tzinfo=dt.UTC), {"a": [1, {"b": None}]})]
+
+
+def test_undeclared_fields_are_dropped_and_missing_ones_are_null() -> None:
+    result = run("source", [{"id": "a", "extra": "x"}])
+    assert result.as_dicts() == [{"id": "a", "createdAt": None, "n": None, "ok": None, "details": None}]
+
+
+def test_values_are_coerced_to_the_declared_stream_type() -> None:
+    result = run(
+        "source | project id, n, ok",
+        [{"id": 12, "n": "41", "ok": "true"}, {"id": {"x": 1}, "n": "not a number", "ok": "maybe"}],
+    )
+    assert result.rows == [("12", 41, True), ('{"x":1}', None, None)]
+
+
+def test_todatetime_rejects_offset_without_colon() -> None:
+    # Kusto documents ISO 8601 with Z; the adapter treats a colon-less offset as unparseable (conservative).
+    result = run(
+        "source | extend t = todatetime(createdAt) | project id, t",
+        [
+            {"id": "no-colon", "createdAt": "2023-09-01T09:30:10.840+0000"},
+            {"id": "colon", "createdAt": "2023-09-01T11:30:10.840+02:00"},
+            {"id": "zulu", "createdAt": "2023-09-01T09:30:10.840Z"},
+        ],
+    )
+    assert result.rows == [
+        ("no-colon", None),
+        ("colon", dt.datetime(2023, 9, 1, 9, 30, 10, 840000, tzinfo=dt.UTC)),
+        ("zulu", dt.datetime(2023, 9, 1, 9, 30, 10, 840000, tzinfo=dt.UTC)),
+    ]
+
+
+def test_now_is_pinned_when_given() -> None:
+    now = dt.datetime(2030, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
+    result = run("source | extend t = now() | project t", [{"id": "a"}], now=now)
+    assert result.rows == [(now,)]
+
+
+def test_syntax_diagnostics_are_one_based() -> None:
+    [diag] = kql.syntax_diagnostics("source\n| project id,")
+    assert (diag.line, diag.column) == (2, 14)
+    assert diag.message.startswith("mismatched input '<EOF>'")
+
+
+def test_syntax_diagnostics_empty_for_valid_text() -> None:
+    assert kql.syntax_diagnostics("source | where id == 'a'") == []
+
+
+def test_unknown_column_is_an_engine_schema_error() -> None:
+    with pytest.raises(kql.EngineError) as exc:
+        run("source | project nosuchcolumn", [{"id": "a"}])
+    assert exc.value.kind == "schema"
+    assert str(exc.value) == "unknown column 'nosuchcolumn' (not in the stream declaration, nor defined earlier)"
+
+
+def test_unsupported_construct_is_named() -> None:
+    with pytest.raises(kql.EngineError) as exc:
+        run("source | project-keep id", [{"id": "a"}])
+    assert exc.value.kind == "unsupported"
+
+
+@pytest.mark.parametrize(
+    ("spelling", "canonical"), [("dateTime", "datetime"), ("bool", "boolean"), ("STRING", "string")]
+)
+def test_type_spellings_azure_accepts_are_normalised(spelling: str, canonical: str) -> None:
+    assert kql.normalize_kql_type(spelling) == canonical
+
+
+def test_unknown_type_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown column type 'text'"):
+        kql.normalize_kql_type("text")
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC), "2024-01-02T03:04:05Z"),
+        (dt.datetime(2024, 1, 2, 3, 4, 5, 120000, tzinfo=dt.UTC), "2024-01-02T03:04:05.12Z"),
+        (dt.datetime(2024, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2))), "2024-01-02T03:04:05Z"),
+    ],
+)
+def test_format_datetime_is_iso_utc_with_z(value: dt.datetime, text: str) -> None:
+    assert kql.format_datetime(value) == text
+
+
+def test_queries_run_on_a_persistent_table() -> None:
+    con = kql.connect()
+    cols = [kql.KqlColumn("TimeGenerated", "datetime"), kql.KqlColumn("event", "string")]
+    kql.create_table(con, "MiroAuditLogs_CL", cols)
+    kql.insert_rows(
+        con,
+        "MiroAuditLogs_CL",
+        cols,
+        [{"TimeGenerated": f"2024-01-01T0{i}:00:00Z", "event": "e" if i % 2 else "f"} for i in range(6)],
+    )
+    result = kql.run_query(con, "MiroAuditLogs_CL | summarize n = count() by event | sort by event asc")
+    assert result.rows == [("e", 3), ("f", 3)]
+    latest = kql.run_query(con, "MiroAuditLogs_CL | summarize Time = max(TimeGenerated)")
+    assert latest.rows == [(dt.datetime(2024, 1, 1, 5, tzinfo=dt.UTC),)]
