@@ -27,11 +27,11 @@ demo: setup
 	$(BIN)/miro-sentinel dcr test
 
 lint: setup
-	$(BIN)/ruff format --check deployer emulator tests
-	$(BIN)/ruff check deployer emulator tests
+	$(BIN)/ruff format --check deployer emulator tests benchmarks
+	$(BIN)/ruff check deployer emulator tests benchmarks
 
 typecheck: setup
-	$(BIN)/mypy deployer emulator
+	$(BIN)/mypy deployer emulator benchmarks
 
 unit: setup
 	$(BIN)/pytest

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmarks import Result
 
@@ -23,8 +24,8 @@ _EVENTS = (
 )
 
 
-def _event(i: int, rng: random.Random) -> dict[str, object]:
-    event = {
+def _event(i: int, rng: random.Random) -> dict[str, Any]:
+    event: dict[str, Any] = {
         "id": f"2026-01-01T00:00:{i % 60:02d}.{i:06d}Z#{3458764500000000000 + i}-DDB",
         "event": rng.choice(_EVENTS),
         "category": rng.choice(("authentication", "boards", "teams", "users")),
@@ -42,7 +43,7 @@ def _event(i: int, rng: random.Random) -> dict[str, object]:
         "details": {"authType": "SSO", "attempt": i % 5, "nested": {"roles": ["EDITOR", "VIEWER"][: 1 + i % 2]}},
     }
     if i % 3:
-        event["context"]["team"] = {"id": str(3458764500000000100 + i % 40), "name": f"Team {i % 40}"}  # type: ignore[index]
+        event["context"]["team"] = {"id": str(3458764500000000100 + i % 40), "name": f"Team {i % 40}"}
     if i % 5:
         event["object"] = {"id": str(3458764500000000200 + i % 5000), "name": f"Board {i % 5000}"}
     return event
