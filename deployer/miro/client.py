@@ -1,0 +1,343 @@
+"""``MiroClient``: Miro's token-info and audit-log endpoints, with timeouts and bounded retries.
+
+Retries: 429 waits for ``Retry-After`` when Miro sends it, otherwise until ``X-RateLimit-Reset``; 5xx,
+timeouts and dropped connections back off exponentially. Every wait is bounded by a total retry
+budget, and every request by ``max_attempts``. Cursor paging is hidden in :meth:`MiroClient.list_audit_logs`;
+cursors contain ``#`` and are always sent URL-encoded (a raw ``#`` would cut the URL and loop forever).
+
+The token is sent only in the ``Authorization`` header and never appears in an exception or log line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from deployer import __version__
+from deployer.config import Secret
+from deployer.errors import MiroAccessDenied, MiroError, MiroRateLimited, MiroTokenInvalid, MiroUnavailable
+
+__all__ = ["AuditPage", "MiroClient", "RateLimit", "TokenInfo", "format_miro_time"]
+
+_LOG = logging.getLogger(__name__)
+
+USER_AGENT = f"miro-sentinel/{__version__} (+https://github.com/miro-sentinel)"
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Miro's credit budget as of the last response (``X-RateLimit-*``); None when not sent."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What Miro says about a token (``GET /v1/oauth-token``)."""
+
+    token_type: str
+    scopes: tuple[str, ...] | None
+    organization_id: str
+    organization_name: str
+    team_id: str
+    team_name: str
+    user_id: str
+    user_name: str
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of ``GET /v2/audit/logs``."""
+
+    events: list[dict[str, Any]]
+    cursor: str | None
+    size: int
+    rate_limit: RateLimit = field(default_factory=RateLimit)
+
+
+def format_miro_time(value: dt.datetime) -> str:
+    """Miro's documented form: UTC, ISO 8601, milliseconds, ``Z`` (``2023-03-30T17:26:50.000Z``)."""
+    value = value.astimezone(dt.UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+class MiroClient:
+    """Client for Miro's REST API.
+
+    :param base_url: ``https://api.miro.com`` (or the local cloud's Miro).
+    :param token: the access token; sent as ``Authorization: Bearer``.
+    :keyword timeout: seconds per request.
+    :keyword max_attempts: attempts per request, retries included.
+    :keyword retry_budget: total seconds this client may spend waiting before retries.
+    :keyword verify: TLS verification: True, or a CA bundle path (the local cloud's CA).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: Secret,
+        *,
+        timeout: float = 30.0,
+        max_attempts: int = 5,
+        retry_budget: float = 120.0,
+        verify: bool | str = True,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._token = token
+        self._timeout = timeout
+        self._max_attempts = max_attempts
+        self._budget = retry_budget
+        self._verify = verify
+        self._session = session or requests.Session()
+        self._sleep = sleep
+        self.last_rate_limit = RateLimit()
+        self.requests_made = 0
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> MiroClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- operations -------------------------------------------------------------------------------------
+
+    def get_token_info(self) -> TokenInfo:
+        """Scopes, organisation, team and user of the token.
+
+        :raises MiroTokenInvalid: 401. :raises MiroAccessDenied: 403.
+        :raises MiroRateLimited: 429 beyond the retry budget. :raises MiroUnavailable: 5xx, timeout, bad JSON.
+        """
+        body = self._get("/v1/oauth-token", {})
+        if not isinstance(body, dict):
+            raise MiroUnavailable("Miro's token info was not a JSON object", status_code=200)
+        scopes = body.get("scopes")
+
+        def part(name: str, key: str) -> str:
+            value = body.get(name)
+            return str(value.get(key, "")) if isinstance(value, dict) else ""
+
+        return TokenInfo(
+            token_type=str(body.get("type", "")),
+            scopes=tuple(str(s) for s in scopes) if isinstance(scopes, list) else None,
+            organization_id=part("organization", "id"),
+            organization_name=part("organization", "name"),
+            team_id=part("team", "id"),
+            team_name=part("team", "name"),
+            user_id=part("user", "id"),
+            user_name=part("user", "name"),
+        )
+
+    def get_audit_logs_page(
+        self,
+        *,
+        created_after: dt.datetime,
+        created_before: dt.datetime,
+        limit: int = 100,
+        sorting: str = "ASC",
+        cursor: str | None = None,
+    ) -> AuditPage:
+        """One page of audit events created in ``[created_after, created_before)``.
+
+        :raises MiroError: as :meth:`get_token_info`.
+        """
+        params: dict[str, str] = {
+            "createdAfter": format_miro_time(created_after),
+            "createdBefore": format_miro_time(created_before),
+            "limit": str(limit),
+            "sorting": sorting,
+        }
+        if cursor:
+            params["cursor"] = cursor
+        body = self._get("/v2/audit/logs", params)
+        if not isinstance(body, dict) or not isinstance(body.get("data", []), list):
+            raise MiroUnavailable("Miro's audit log page has no 'data' list", status_code=200)
+        events = [e for e in body.get("data", []) if isinstance(e, dict)]
+        next_cursor = body.get("cursor")
+        size = body.get("size")
+        return AuditPage(
+            events=events,
+            cursor=next_cursor if isinstance(next_cursor, str) and next_cursor else None,
+            size=size if isinstance(size, int) else len(events),
+            rate_limit=self.last_rate_limit,
+        )
+
+    def list_audit_logs(
+        self, *, created_after: dt.datetime, created_before: dt.datetime, limit: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Every audit event in the window, oldest first, across pages.
+
+        Stops on an empty page, a page without a cursor, or ``size`` 0; a cursor that comes back
+        unchanged raises rather than loop forever.
+        """
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = self.get_audit_logs_page(
+                created_after=created_after, created_before=created_before, limit=limit, cursor=cursor
+            )
+            yield from page.events
+            if not page.events or page.size == 0 or page.cursor is None:
+                return
+            if page.cursor in seen:
+                raise MiroUnavailable(
+                    "Miro returned a cursor it had already returned; stopping instead of reading the same pages again",
+                    remedy="run again later; if it persists, report it to Miro support with the time window",
+                )
+            seen.add(page.cursor)
+            cursor = page.cursor
+
+    # --- transport --------------------------------------------------------------------------------------
+
+    def _get(self, path: str, params: Mapping[str, str]) -> Any:
+        url = self._base + path
+        headers = {
+            "Authorization": f"Bearer {self._token.reveal()}",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        deadline = time.monotonic() + self._budget
+        attempt = 0
+        while True:
+            attempt += 1
+            self.requests_made += 1
+            try:
+                response = self._session.get(
+                    url, params=params, headers=headers, timeout=self._timeout, verify=self._verify
+                )
+            except requests.Timeout as exc:
+                error: MiroError = MiroUnavailable(f"Miro did not answer {path} within {self._timeout:g} s")
+                cause: BaseException = exc
+                wait = self._backoff(attempt)
+            except requests.ConnectionError as exc:
+                error = MiroUnavailable(f"cannot connect to Miro at {self._base}: {type(exc).__name__}")
+                cause = exc
+                wait = self._backoff(attempt)
+            else:
+                self.last_rate_limit = _rate_limit(response.headers)
+                if response.status_code == 200:
+                    try:
+                        return response.json()
+                    except ValueError as exc:
+                        error, cause, wait = (
+                            MiroUnavailable(f"Miro answered {path} with malformed JSON", status_code=200),
+                            exc,
+                            self._backoff(attempt),
+                        )
+                else:
+                    error = _error_for(response, path)
+                    cause = error
+                    if response.status_code == 429:
+                        wait = self._rate_limit_wait(response)
+                    elif response.status_code >= 500:
+                        wait = self._backoff(attempt)
+                    else:
+                        raise error
+            remaining = deadline - time.monotonic()
+            if attempt >= self._max_attempts or wait > remaining:
+                if isinstance(error, MiroRateLimited) and wait > remaining:
+                    error.message += f" (the budget resets in {wait:.0f} s, beyond the retry budget)"
+                    error.args = (error.message,)
+                if error is cause:
+                    raise error
+                raise error from cause
+            _LOG.info(
+                "Miro %s: %s; retrying in %.1f s (attempt %d of %d)",
+                path,
+                error.message,
+                wait,
+                attempt + 1,
+                self._max_attempts,
+            )
+            self._sleep(wait)
+
+    def _backoff(self, attempt: int) -> float:
+        base: float = min(30.0, 0.5 * 2.0 ** (attempt - 1))
+        return base * (0.8 + 0.4 * random.random())
+
+    def _rate_limit_wait(self, response: requests.Response) -> float:
+        retry_after = _retry_after(response.headers.get("Retry-After"))
+        if retry_after is not None:
+            return retry_after
+        reset = self.last_rate_limit.reset_at
+        if reset is not None:
+            return max(0.0, (reset - dt.datetime.now(dt.UTC)).total_seconds()) + 0.1
+        return 60.0
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    try:
+        return int(headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def _rate_limit(headers: Mapping[str, str]) -> RateLimit:
+    reset = _int_header(headers, "X-RateLimit-Reset")
+    return RateLimit(
+        limit=_int_header(headers, "X-RateLimit-Limit"),
+        remaining=_int_header(headers, "X-RateLimit-Remaining"),
+        reset_at=dt.datetime.fromtimestamp(reset, dt.UTC) if reset is not None else None,
+    )
+
+
+def _error_for(response: requests.Response, path: str) -> MiroError:
+    """The typed error for a non-200 answer, with Miro's own code and message when it sent them."""
+    status = response.status_code
+    code, message = None, None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        code = str(body["code"]) if "code" in body else None
+        message = str(body["message"]) if "message" in body else None
+        context = body.get("context")
+        if isinstance(context, dict) and context.get("error"):
+            message = f"{message}: {context['error']}" if message else str(context["error"])
+    request_id = response.headers.get("X-Request-Id") or response.headers.get("x-request-id")
+    said = f": {message}" if message else ""
+    fields: dict[str, Any] = {"status_code": status, "error_code": code, "request_id": request_id}
+    if status == 401:
+        return MiroTokenInvalid(
+            f"Miro refused the token (401 {code or 'unauthorized'}{said}): it is wrong, revoked or expired", **fields
+        )
+    if status == 403:
+        return MiroAccessDenied(f"Miro denied access to {path} (403 {code or 'forbidden'}{said})", **fields)
+    if status == 429:
+        return MiroRateLimited(f"Miro's rate limit is spent (429 {code or 'tooManyRequests'}{said})", **fields)
+    if status >= 500:
+        return MiroUnavailable(f"Miro failed with {status} on {path}{said}", **fields)
+    return MiroError(
+        f"Miro refused the request to {path} ({status} {code or ''}{said})",
+        remedy="this is likely a bug in miro-sentinel; run with --debug and report it",
+        **fields,
+    )
