@@ -24,6 +24,7 @@ Hierarchy::
         │   └── MiroUnavailable           5xx, timeout, connection failure, malformed answer
         ├── AzureError                    status, code, request id
         │   ├── AzureAuthError            no credential, or a token was refused
+        │   ├── ResourceNotFound          404 from ARM (get_* raise it; the engines create what is missing)
         │   ├── AzureRequestRejected      ARM refused a body (InvalidPayload and its details[])
         │   ├── IngestionForbidden        403: the principal lacks Monitoring Metrics Publisher on the DCR
         │   ├── IngestionThrottled        429 after the retry budget
@@ -67,6 +68,7 @@ __all__ = [
     "MiroRateLimited",
     "MiroTokenInvalid",
     "MiroUnavailable",
+    "ResourceNotFound",
     "TerraformAuthError",
     "TerraformConfigInvalid",
     "TerraformError",
@@ -254,6 +256,12 @@ class AzureAuthError(AzureError):
     """No usable Azure credential, or Azure refused the token."""
 
     default_remedy = "sign in (az login, or OIDC in GitHub Actions) as a principal with rights on the resource group"
+
+
+class ResourceNotFound(AzureError):
+    """404 from ARM: the resource does not exist (yet)."""
+
+    default_remedy = "run `miro-sentinel deploy` to create it"
 
 
 class AzureRequestRejected(AzureError):

@@ -1,0 +1,1 @@
+"""Azure: credentials, the ARM client and engine, Logs Ingestion and Log Analytics query (the only Azure SDK users)."""
