@@ -22,6 +22,7 @@ __all__ = [
     "DCR_DESTINATION_NAME",
     "MANAGED_BY_TAG",
     "MONITORING_METRICS_PUBLISHER_ROLE_ID",
+    "TOKEN_VERSION_TAG",
     "connector_body",
     "connector_definition_body",
     "connector_secret",
@@ -42,6 +43,9 @@ DCR_DESTINATION_NAME = "sentinelWorkspace"
 
 #: Tag on the DCE and DCR that marks them as ours, so the health report can tell our feed from others.
 MANAGED_BY_TAG = {"managed-by": "miro-sentinel"}
+
+#: Tag on the DCR holding ``miro.token_version``: the token cannot be read back, its version can.
+TOKEN_VERSION_TAG = "miro-sentinel-token-version"
 
 _PLACEHOLDER = re.compile(r"\$\{([a-z_][a-z0-9_]*)\}")
 _UNSAFE = re.compile(r'["\\\x00-\x1f]')
