@@ -1,0 +1,479 @@
+"""The health checks. Each reads what it needs through the clients and returns a :class:`CheckResult`.
+
+A check never raises: a missing resource is a FAIL with a remedy; a system that cannot be reached makes
+the check SKIPPED with ``external_error`` set, so the report can tell "unhealthy" from "unknown".
+Check ids are stable: JSON consumers and TROUBLESHOOTING.md sections use them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from deployer.azure.arm import ArmClient
+from deployer.azure.engine import differences
+from deployer.azure.query import QueryClient
+from deployer.config import Settings
+from deployer.dcr import bodies
+from deployer.dcr.spec import DcrSpec
+from deployer.errors import DeployerError, ExternalError, MiroError, ResourceNotFound
+from deployer.health.model import CheckResult, Status
+from deployer.miro.token_check import TokenCheck
+from deployer.provision import DeploymentOutputs, Target
+from deployer.validation import VALIDATION_CATEGORY, ValidationResult
+
+__all__ = ["CHECK_IDS", "HealthContext", "run_checks"]
+
+#: The official Content Hub solution's names, to spot a second feed into the same table.
+CONTENT_HUB_DEFINITION = "MiroAuditLogsDataConnector"
+LEGACY_TABLE = "Miro_Auditlogs_CL"
+
+_TROUBLESHOOTING = "see TROUBLESHOOTING.md#{}"
+
+
+@dataclass
+class HealthContext:
+    """What the checks may use. Fields are None when unavailable (the check then says why it skipped)."""
+
+    settings: Settings
+    spec: DcrSpec
+    target: Target
+    arm: ArmClient | None
+    query: QueryClient | None
+    outputs: DeploymentOutputs | None
+    principal_id: str
+    token_check: TokenCheck | DeployerError | None
+    validation: ValidationResult | None
+    outputs_error: DeployerError | None = None
+
+
+def _result(check_id: str, title: str, status: Status, detail: str, remedy: str = "", /, **data: Any) -> CheckResult:
+    if status in (Status.WARN, Status.FAIL) and not remedy:
+        remedy = _TROUBLESHOOTING.format(check_id.replace("_", "-"))
+    return CheckResult(check_id, title, status, detail, remedy, data)
+
+
+def check_settings(ctx: HealthContext) -> CheckResult:
+    s = ctx.settings
+    where = "the local cloud" if s.is_local else f"subscription {s.azure.subscription_id}, {s.azure.location}"
+    source = str(s.env_file) if s.env_file else "defaults"
+    return _result("settings", "Settings", Status.OK, f"{source} is valid; engine {s.engine}; {where}")
+
+
+def check_miro_token(ctx: HealthContext) -> CheckResult:
+    title = "Miro token"
+    found = ctx.token_check
+    if found is None:
+        return _result(
+            "miro_token", title, Status.SKIPPED, "no token given, so it was not checked",
+            f"export {ctx.settings.miro.token_env_var} to include this check",
+        )  # fmt: skip
+    if isinstance(found, MiroError):
+        external = not (found.status_code in (401, 403) or found.error_code == "missingScope")
+        return CheckResult(
+            "miro_token", title, Status.SKIPPED if external else Status.FAIL, found.message, found.remedy,
+            {"status_code": found.status_code, "error_code": found.error_code}, external_error=external,
+        )  # fmt: skip
+    if isinstance(found, DeployerError):
+        return CheckResult("miro_token", title, Status.SKIPPED, found.message, found.remedy, external_error=True)
+    remaining = found.rate_limit.remaining
+    credits = f"; {remaining} of {found.rate_limit.limit} rate-limit credits left" if remaining is not None else ""
+    return _result(
+        "miro_token", title, Status.OK,
+        f"valid for organisation '{found.organization_name}' ({found.organization_id}); audit log readable{credits}",
+        organization_id=found.organization_id, scopes=list(found.scopes or []),
+    )  # fmt: skip
+
+
+def check_table(ctx: HealthContext) -> CheckResult:
+    t, name = ctx.target, ctx.spec.table.name
+    table = _arm(ctx).get_table(t.workspace_resource_group, t.workspace_name, name)
+    schema = table.get("properties", {}).get("schema", {})
+    actual = {str(c["name"]): str(c["type"]).lower() for c in schema.get("columns", [])}
+    wanted = {c.name: c.type for c in ctx.spec.table.columns}
+    missing = [f"{n} ({k})" for n, k in wanted.items() if n not in actual]
+    retyped = [
+        f"{n} is {actual[n]}, dcr/table.json says {k}" for n, k in wanted.items() if n in actual and actual[n] != k
+    ]
+    extra = [f"{n} ({k})" for n, k in actual.items() if n not in wanted]
+    if missing or retyped:
+        drift = "; ".join([*(f"missing {m}" for m in missing), *retyped])
+        return _result(
+            "table", "Table schema", Status.FAIL, f"{name} differs from dcr/table.json: {drift}",
+            "run `miro-sentinel deploy` to restore the columns; a changed type needs a new column (types cannot change in place)",
+            missing=missing, retyped=retyped, extra=extra,
+        )  # fmt: skip
+    if extra:
+        return _result(
+            "table", "Table schema", Status.WARN, f"{name} has columns dcr/table.json does not know: {', '.join(extra)}",
+            "add them to dcr/table.json (and the transform), or remove them", extra=extra,
+        )  # fmt: skip
+    return _result("table", "Table schema", Status.OK, f"{name}: {len(wanted)} columns, as in dcr/table.json")
+
+
+def check_dce(ctx: HealthContext) -> CheckResult:
+    t = ctx.target
+    dce = _arm(ctx).get_dce(t.resource_group, t.dce_name)
+    props = dce.get("properties", {})
+    endpoint = (props.get("logsIngestion") or {}).get("endpoint", "")
+    state = props.get("provisioningState", "Succeeded")
+    if not endpoint or state != "Succeeded":
+        return _result(
+            "dce",
+            "Data collection endpoint",
+            Status.FAIL,
+            f"{t.dce_name}: state {state}, logs ingestion endpoint '{endpoint}'",
+        )
+    return _result("dce", "Data collection endpoint", Status.OK, f"{t.dce_name}: {endpoint}", endpoint=endpoint)
+
+
+def check_dcr(ctx: HealthContext) -> CheckResult:
+    t, spec = ctx.target, ctx.spec
+    dcr = _arm(ctx).get_dcr(t.resource_group, t.dcr_name)
+    wanted = bodies.dcr_body(
+        spec, location=t.location, dce_id=t.dce_resource_id, workspace_resource_id=t.workspace_resource_id, tags=t.tags
+    )["properties"]
+    drift = differences(wanted, dcr.get("properties", {}))
+    if drift:
+        named = ", ".join(_friendly(d) for d in drift)
+        return _result(
+            "dcr", "Data collection rule", Status.FAIL, f"{t.dcr_name} differs from dcr/ at: {named}",
+            "run `miro-sentinel deploy` to put back the stream, transform and destination from dcr/", drift=drift,
+        )  # fmt: skip
+    immutable = dcr.get("properties", {}).get("immutableId", "")
+    return _result(
+        "dcr", "Data collection rule", Status.OK,
+        f"{t.dcr_name} ({immutable}): stream {spec.stream.name}, transform and destination as in dcr/",
+    )  # fmt: skip
+
+
+def _friendly(path: str) -> str:
+    if "transformKql" in path:
+        return "the transform (transformKql)"
+    if "streamDeclarations" in path:
+        return f"the stream declaration ({path.split('streamDeclarations.', 1)[-1]})"
+    return path
+
+
+def check_role(ctx: HealthContext) -> CheckResult:
+    t = ctx.target
+    assignments = _arm(ctx).list_role_assignments(t.dcr_resource_id, ctx.principal_id)
+    role = bodies.MONITORING_METRICS_PUBLISHER_ROLE_ID
+    held = [a for a in assignments if str(a.get("properties", {}).get("roleDefinitionId", "")).lower().endswith(role)]
+    if not held:
+        return _result(
+            "role", "Role for validation", Status.FAIL,
+            f"principal {ctx.principal_id} has no Monitoring Metrics Publisher assignment on {t.dcr_name}",
+            "run `miro-sentinel deploy` (it assigns the role), or set validation.principal_object_id to the principal that sends",
+        )  # fmt: skip
+    return _result(
+        "role",
+        "Role for validation",
+        Status.OK,
+        f"principal {ctx.principal_id} may send to {t.dcr_name} (Monitoring Metrics Publisher)",
+    )
+
+
+def check_connector(ctx: HealthContext) -> CheckResult:
+    t, arm = ctx.target, _arm(ctx)
+    title = "Sentinel connector"
+    try:
+        arm.get_sentinel(t.workspace_resource_id, "dataConnectorDefinitions", t.connector_definition_name)
+    except ResourceNotFound:
+        return _result(
+            "connector",
+            title,
+            Status.FAIL,
+            f"connector definition {t.connector_definition_name} is missing",
+            "run `miro-sentinel deploy`",
+        )
+    connector = arm.get_sentinel(t.workspace_resource_id, "dataConnectors", t.connector_name)
+    props = {str(k).lower(): v for k, v in connector.get("properties", {}).items()}
+    problems = []
+    if str(connector.get("kind", "")) != "RestApiPoller":
+        problems.append(f"kind is {connector.get('kind')}, not RestApiPoller")
+    if props.get("isactive") is False:
+        problems.append("it is not active (isActive is false)")
+    dcr_config = {str(k).lower(): v for k, v in (props.get("dcrconfig") or {}).items()}
+    if ctx.outputs is not None:
+        if dcr_config.get("datacollectionruleimmutableid") != ctx.outputs.dcr_immutable_id:
+            problems.append(
+                f"it sends to DCR {dcr_config.get('datacollectionruleimmutableid')}, not ours ({ctx.outputs.dcr_immutable_id})"
+            )
+        if dcr_config.get("datacollectionendpoint") != ctx.outputs.logs_ingestion_endpoint:
+            problems.append(f"it sends to endpoint {dcr_config.get('datacollectionendpoint')}, not ours")
+    if dcr_config.get("streamname") != ctx.spec.stream.name:
+        problems.append(f"its stream is {dcr_config.get('streamname')}, not {ctx.spec.stream.name}")
+    request = {str(k).lower(): v for k, v in (props.get("request") or {}).items()}
+    expected_api = f"{t.miro_api_base_url.rstrip('/')}/v2/audit/logs"
+    if request.get("apiendpoint") != expected_api:
+        problems.append(f"it polls {request.get('apiendpoint')}, not {expected_api}")
+    if problems:
+        return _result(
+            "connector",
+            title,
+            Status.FAIL,
+            f"{t.connector_name}: " + "; ".join(problems),
+            "run `miro-sentinel deploy` to restore it",
+        )
+    return _result(
+        "connector",
+        title,
+        Status.OK,
+        f"{t.connector_name}: active RestApiPoller on {expected_api}, into our DCR and stream",
+    )
+
+
+def check_freshness(ctx: HealthContext) -> CheckResult:
+    title, h = "Data freshness", ctx.settings.health
+    table = ctx.spec.table.name
+    real = f"{table} | where category != '{VALIDATION_CATEGORY}'"
+    # Age is computed by the service (its now()), so no clock on this machine is trusted.
+    [latest] = _query(ctx).query(
+        f"{real} | summarize LastEvent = max(TimeGenerated), Events = count() "
+        f"| extend AgeMinutes = datetime_diff('minute', now(), LastEvent)",
+        timespan=None,
+    ) or [{}]
+    per_hour = _query(ctx).query(
+        f"{real} | where TimeGenerated > ago({h.lookback_hours}h) | summarize Events = count() by Hour = bin(TimeGenerated, 1h) | sort by Hour asc",
+        timespan=dt.timedelta(hours=h.lookback_hours),
+    )
+    series: list[dict[str, Any]] = [
+        {"hour": _iso(r.get("Hour")), "events": int(r.get("Events") or 0)} for r in per_hour
+    ]
+    total = sum(p["events"] for p in series)
+    if not latest.get("Events"):
+        return _result(
+            "freshness", title, Status.WARN if _connector_is_young(ctx) else Status.FAIL,
+            f"no Miro events in {table} yet",
+            "the first events usually arrive 5-30 minutes after the connector is created; if it is older, check the "
+            "Sentinel connector and SentinelHealth (see TROUBLESHOOTING.md#freshness)",
+            events_per_hour=series,
+        )  # fmt: skip
+    age = int(latest.get("AgeMinutes") or 0)
+    detail = f"last Miro event {age} min ago ({_iso(latest.get('LastEvent'))}); {total} events in the last {h.lookback_hours} h"
+    status = (
+        Status.OK if age < h.freshness_warn_minutes else Status.WARN if age < h.freshness_fail_minutes else Status.FAIL
+    )
+    return _result(
+        "freshness", title, status, detail, age_minutes=age, events_per_hour=series, events_in_lookback=total
+    )
+
+
+def _connector_is_young(ctx: HealthContext) -> bool:
+    if ctx.arm is None:
+        return False
+    try:
+        connector = ctx.arm.get_sentinel(ctx.target.workspace_resource_id, "dataConnectors", ctx.target.connector_name)
+    except DeployerError:
+        return False
+    created = (connector.get("systemData") or {}).get("createdAt")
+    if not created:
+        return True
+    try:
+        when = dt.datetime.fromisoformat(str(created).replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    return (dt.datetime.now(dt.UTC) - when) < dt.timedelta(minutes=ctx.settings.health.freshness_fail_minutes)
+
+
+def check_fetch_failures(ctx: HealthContext) -> CheckResult:
+    title, h, name = "Connector fetches (SentinelHealth)", ctx.settings.health, ctx.target.connector_name
+    base = (
+        f"SentinelHealth | where TimeGenerated > ago({h.lookback_hours}h) | where SentinelResourceName == '{name}' "
+        "| where OperationName == 'Data fetch status change'"
+    )
+    try:
+        counts = _query(ctx).query(
+            f"{base} | summarize Failures = countif(Status == 'Failure'), Successes = countif(Status == 'Success')",
+            timespan=dt.timedelta(hours=h.lookback_hours),
+        )
+        last = _query(ctx).query(
+            f"{base} | sort by TimeGenerated desc | take 1 | project TimeGenerated, Status, Description",
+            timespan=dt.timedelta(hours=h.lookback_hours),
+        )
+    except ExternalError as exc:
+        if "SentinelHealth" in exc.message and (
+            "not found" in exc.message.lower() or "semantic" in exc.message.lower()
+        ):
+            return _result(
+                "fetch_failures", title, Status.SKIPPED, "the workspace has no SentinelHealth table",
+                "turn on Sentinel health monitoring (Settings > Auditing and health monitoring) to see connector fetch failures",
+            )  # fmt: skip
+        raise
+    failures = int((counts[0] if counts else {}).get("Failures") or 0)
+    successes = int((counts[0] if counts else {}).get("Successes") or 0)
+    if not last:
+        return _result(
+            "fetch_failures",
+            title,
+            Status.WARN,
+            f"no fetch recorded for {name} in the last {h.lookback_hours} h",
+            "the connector may not have polled yet; check again in a few minutes",
+        )
+    latest = last[0]
+    detail = f"{successes} successful and {failures} failed fetches in {h.lookback_hours} h; last: {latest.get('Status')} at {_iso(latest.get('TimeGenerated'))}"
+    if str(latest.get("Status")) == "Failure":
+        return _result(
+            "fetch_failures", title, Status.FAIL, f"{detail}: {latest.get('Description')}",
+            "a 401 means the token was revoked: put a new one in MIRO_ACCESS_TOKEN, bump miro.token_version and deploy",
+            failures=failures, successes=successes,
+        )  # fmt: skip
+    if failures > h.max_fetch_failures:
+        return _result(
+            "fetch_failures",
+            title,
+            Status.WARN,
+            detail,
+            "fetches failed earlier but the last one succeeded; watch for a pattern",
+            failures=failures,
+            successes=successes,
+        )
+    return _result("fetch_failures", title, Status.OK, detail, failures=failures, successes=successes)
+
+
+def check_dcr_metrics(ctx: HealthContext) -> CheckResult:
+    title, h = "DCR metrics", ctx.settings.health
+    names = ["RowsReceived_Count", "RowsDropped_Count", "TransformationErrors_Count"]
+    answer = _arm(ctx).get_metrics(ctx.target.dcr_resource_id, names, timespan=f"PT{h.lookback_hours}H")
+    totals = {n: 0.0 for n in names}
+    for metric in answer.get("value", []):
+        name = (metric.get("name") or {}).get("value", "")
+        for series in metric.get("timeseries") or []:
+            for point in series.get("data") or []:
+                totals[name] = totals.get(name, 0.0) + float(point.get("total") or point.get("count") or 0)
+    received, dropped, errors = (int(totals[n]) for n in names)
+    detail = f"last {h.lookback_hours} h: {received} rows received, {dropped} dropped, {errors} transformation errors"
+    if dropped or errors:
+        return _result(
+            "dcr_metrics", title, Status.FAIL, detail,
+            "rows are being lost: run `miro-sentinel dcr test` on recent events, and read the DCR's error logs (DCRLogErrors)",
+            received=received, dropped=dropped, transformation_errors=errors,
+        )  # fmt: skip
+    return _result(
+        "dcr_metrics", title, Status.OK, detail, received=received, dropped=dropped, transformation_errors=errors
+    )
+
+
+def check_validation(ctx: HealthContext) -> CheckResult:
+    title = "Validation record"
+    v = ctx.validation
+    if v is None:
+        return _result(
+            "validation", title, Status.SKIPPED, "not run by this command", "run `miro-sentinel validate` to send one"
+        )
+    data = {
+        "record_id": v.record_id,
+        "accepted_at": _iso(v.accepted_at),
+        "visible_at": _iso(v.visible_at),
+        "latency_seconds": v.latency_seconds,
+        "forbidden_retries": v.forbidden_retries,
+    }
+    if v.ok:
+        return _result("validation", title, Status.OK, v.detail, **data)
+    remedy = (
+        "the record was accepted but never appeared: a new table can take ~15 minutes; raise validation.visibility_timeout_seconds "
+        "and run `miro-sentinel validate` again; if it persists, check the DCR transform and stream (dcr, table checks)"
+        if v.accepted
+        else "grant Monitoring Metrics Publisher on the DCR to the sending principal (deploy does), then wait up to 30 minutes"
+    )
+    return _result("validation", title, Status.FAIL, v.detail, remedy, **data)
+
+
+def check_other_feeds(ctx: HealthContext) -> CheckResult:
+    title, arm, t = "Other Miro feeds", _arm(ctx), ctx.target
+    table = ctx.spec.table.name
+    found: list[str] = []
+    for dcr in arm.list_dcrs():
+        tags = dcr.get("tags") or {}
+        if tags.get("managed-by") == "miro-sentinel" and dcr.get("name") == t.dcr_name:
+            continue
+        flows = (dcr.get("properties") or {}).get("dataFlows") or []
+        if any(f.get("outputStream") == f"Custom-{table}" for f in flows):
+            found.append(f"DCR {dcr.get('name')} also writes to {table}")
+    for connector in arm.list_sentinel(t.workspace_resource_id, "dataConnectors"):
+        props = connector.get("properties") or {}
+        if connector.get("name") != t.connector_name and props.get("connectorDefinitionName") == CONTENT_HUB_DEFINITION:
+            found.append(f"connector {connector.get('name')} (the Content Hub Miro solution) also polls Miro")
+    if found:
+        return _result(
+            "other_feeds", title, Status.FAIL, "; ".join(found) + ": every event would be stored twice",
+            "keep one feed: remove the Content Hub connector (Sentinel > Data connectors) or run `miro-sentinel destroy`",
+            feeds=found,
+        )  # fmt: skip
+    legacy = [
+        x["name"]
+        for x in arm.list_tables(t.workspace_resource_group, t.workspace_name)
+        if x.get("name") == LEGACY_TABLE
+    ]
+    if legacy:
+        return _result(
+            "other_feeds", title, Status.WARN, f"the legacy table {LEGACY_TABLE} exists (the Azure Functions connector)",
+            f"if its function app still runs, stop it: it double-ingests into {LEGACY_TABLE}, and its HTTP Data Collector API retires",
+        )  # fmt: skip
+    return _result("other_feeds", title, Status.OK, f"no other feed writes Miro audit events into {table}")
+
+
+CHECKS: Sequence[tuple[str, str, Callable[[HealthContext], CheckResult], str]] = (
+    ("settings", "Settings", check_settings, ""),
+    ("miro_token", "Miro token", check_miro_token, ""),
+    ("table", "Table schema", check_table, "arm"),
+    ("dce", "Data collection endpoint", check_dce, "arm"),
+    ("dcr", "Data collection rule", check_dcr, "arm"),
+    ("role", "Role for validation", check_role, "arm"),
+    ("connector", "Sentinel connector", check_connector, "arm"),
+    ("freshness", "Data freshness", check_freshness, "query"),
+    ("fetch_failures", "Connector fetches (SentinelHealth)", check_fetch_failures, "query"),
+    ("dcr_metrics", "DCR metrics", check_dcr_metrics, "arm"),
+    ("validation", "Validation record", check_validation, ""),
+    ("other_feeds", "Other Miro feeds", check_other_feeds, "arm"),
+)
+CHECK_IDS = tuple(c[0] for c in CHECKS)
+
+
+def run_checks(ctx: HealthContext) -> list[CheckResult]:
+    """Every check, in a fixed order; none raises."""
+    results = []
+    for check_id, title, check, needs in CHECKS:
+        results.append(_guarded(ctx, check_id, title, check, needs))
+    return results
+
+
+def _guarded(
+    ctx: HealthContext, check_id: str, title: str, check: Callable[[HealthContext], CheckResult], needs: str
+) -> CheckResult:
+    if needs == "arm" and ctx.arm is None:
+        return CheckResult(check_id, title, Status.SKIPPED, "Azure could not be reached", external_error=True)
+    if needs == "query" and ctx.query is None:
+        reason = ctx.outputs_error.message if ctx.outputs_error else "the pipeline is not deployed"
+        return CheckResult(
+            check_id, title, Status.SKIPPED, f"cannot query the workspace: {reason}", "run `miro-sentinel deploy`"
+        )
+    try:
+        return check(ctx)
+    except ResourceNotFound as exc:
+        return _result(
+            check_id, title, Status.FAIL, f"missing: {exc.message}", "run `miro-sentinel deploy` to create it"
+        )
+    except ExternalError as exc:
+        return CheckResult(
+            check_id, title, Status.SKIPPED, f"could not check: {exc.message}", exc.remedy, external_error=True
+        )
+
+
+def _arm(ctx: HealthContext) -> ArmClient:
+    assert ctx.arm is not None  # guarded by _guarded(needs="arm")
+    return ctx.arm
+
+
+def _query(ctx: HealthContext) -> QueryClient:
+    assert ctx.query is not None  # guarded by _guarded(needs="query")
+    return ctx.query
+
+
+def _iso(value: Any) -> str | None:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return None if value is None else str(value)
