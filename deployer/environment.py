@@ -1,0 +1,173 @@
+"""The live connections of one environment: Azure (or the local cloud) and Miro, opened lazily.
+
+Nothing connects until first used, so a command that fails early (a bad token) touches nothing in Azure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from azure.core.credentials import TokenCredential
+
+from deployer.azure.arm import ArmClient
+from deployer.azure.cloud import PUBLIC_CLOUD, AzureCloud
+from deployer.azure.credentials import credential_for, signed_in_object_id
+from deployer.azure.engine import ArmEngine
+from deployer.azure.ingestion import IngestionClient
+from deployer.azure.query import QueryClient
+from deployer.config import Settings
+from deployer.dcr.spec import DcrSpec, load_spec
+from deployer.errors import ConfigError, ConfigProblem
+from deployer.miro.client import MiroClient
+from deployer.provision import DeploymentOutputs, Engine, ProgressCallback, Target
+
+if TYPE_CHECKING:
+    from deployer.local import LocalCloud
+
+__all__ = ["Environment"]
+
+
+class Environment:
+    """Clients for one environment, created on first use and closed by :meth:`close`."""
+
+    def __init__(self, settings: Settings, *, progress: ProgressCallback) -> None:
+        self._given = settings
+        self._progress = progress
+        self._closers: list[object] = []
+
+    # --- local cloud ----------------------------------------------------------------------------------
+
+    @cached_property
+    def local(self) -> LocalCloud | None:
+        """The running local cloud (started, or attached to, on first use); None for Azure environments."""
+        if not self._given.is_local:
+            return None
+        from deployer.local import LocalCloud  # the one module allowed to reach the emulator
+
+        cloud = LocalCloud.start(self._given.local, progress=self._progress)
+        self._closers.append(cloud)
+        if self._given.miro_token is not None:
+            cloud.register_miro_token(self._given.miro_token)
+        return cloud
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The settings, with the local cloud's subscription, workspace and Miro filled in."""
+        if self.local is None:
+            return self._given
+        return self.local.apply_to(self._given)
+
+    # --- Azure ----------------------------------------------------------------------------------------
+
+    @cached_property
+    def cloud(self) -> AzureCloud:
+        return self.local.cloud if self.local is not None else PUBLIC_CLOUD
+
+    @cached_property
+    def credential(self) -> TokenCredential:
+        if self.local is not None:
+            return self.local.credential()
+        return credential_for(self.settings.azure.credential, tenant_id=self.settings.azure.tenant_id)
+
+    @cached_property
+    def spec(self) -> DcrSpec:
+        spec = load_spec()
+        name = self.settings.table.name
+        if name != spec.table.name:
+            spec = dataclasses.replace(spec, table=dataclasses.replace(spec.table, name=name))
+        return spec
+
+    @cached_property
+    def principal_id(self) -> str:
+        """Who sends validation records: the configured object id, or whoever is signed in."""
+        return self.settings.validation.principal_object_id or signed_in_object_id(self.credential, self.cloud)
+
+    @cached_property
+    def target(self) -> Target:
+        s = self.settings
+        return Target(
+            environment=s.env_name,
+            tenant_id=s.azure.tenant_id,
+            subscription_id=s.azure.subscription_id,
+            resource_group=s.azure.resource_group,
+            location=s.azure.location,
+            workspace_name=s.workspace.name,
+            workspace_resource_group=s.workspace_resource_group,
+            table_plan=s.table.plan,
+            retention_in_days=s.table.retention_in_days,
+            total_retention_in_days=s.table.total_retention_in_days,
+            dce_name=s.resources.dce_name,
+            dcr_name=s.resources.dcr_name,
+            connector_definition_name=s.resources.connector_definition_name,
+            connector_name=s.resources.connector_name,
+            validation_principal_id=self.principal_id,
+            validation_principal_type=s.validation.principal_type,
+            miro_api_base_url=s.miro.api_base_url,
+            token_version=s.miro.token_version,
+            tags=dict(s.resources.tags),
+            create_workspace=s.workspace.create,
+            onboard_sentinel=s.workspace.onboard_sentinel,
+        )
+
+    @cached_property
+    def arm(self) -> ArmClient:
+        poll = 0.5 if self.local is not None else 10.0
+        client = ArmClient(self.credential, self.cloud, self.settings.azure.subscription_id, poll_interval=poll)
+        self._closers.append(client)
+        return client
+
+    def engine(self) -> Engine:
+        """The provisioning engine named by ``engine`` in the settings."""
+        if self.settings.engine == "terraform":
+            from deployer.terraform.engine import terraform_engine_for
+
+            return terraform_engine_for(self.settings, self.target, self.spec, progress=self._progress)
+        return ArmEngine(
+            self.target,
+            self.spec,
+            self.arm,
+            token=self.settings.miro_token,
+            principal_id=self.principal_id,
+            progress=self._progress,
+        )
+
+    def ingestion(self, outputs: DeploymentOutputs) -> IngestionClient:
+        client = IngestionClient(outputs.logs_ingestion_endpoint, self.credential, self.cloud)
+        self._closers.append(client)
+        return client
+
+    def query(self, outputs: DeploymentOutputs) -> QueryClient:
+        client = QueryClient(self.credential, self.cloud, outputs.workspace_customer_id)
+        self._closers.append(client)
+        return client
+
+    # --- Miro -----------------------------------------------------------------------------------------
+
+    def miro(self) -> MiroClient:
+        """A Miro client with the environment's token; raises ConfigError when there is none."""
+        s = self.settings
+        if s.miro_token is None:
+            raise ConfigError(
+                [ConfigProblem(s.miro.token_env_var, "miro.token", f"is not set; export {s.miro.token_env_var}")],
+                remedy="the token comes from the environment (or stdin), never from a flag",
+            )
+        client = MiroClient(
+            s.miro.api_base_url,
+            s.miro_token,
+            timeout=s.miro.timeout_seconds,
+            max_attempts=s.miro.max_attempts,
+            retry_budget=s.miro.retry_budget_seconds,
+            verify=self.cloud.verify if self.local is not None else True,
+        )
+        self._closers.append(client)
+        return client
+
+    def close(self) -> None:
+        """Close every client, and stop the local cloud if this process started it."""
+        while self._closers:
+            closer = self._closers.pop()
+            close = getattr(closer, "close", None)
+            if callable(close):
+                close()

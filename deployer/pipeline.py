@@ -1,0 +1,329 @@
+"""The steps of each command, in order. Calls clients only; builds no URL; decides nothing about output.
+
+``deploy``: token check → plan → confirmation → apply → validation ingest → health. Each step is
+recorded in a :class:`RunReport` (what the CLI renders as text, JSON or Markdown), and the run stops at
+the first error, which is recorded too, so a partial run still says exactly how far it got.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from deployer.environment import Environment
+from deployer.errors import EXIT_OK, EXIT_UNHEALTHY, ConfirmationRefused, DeployerError, ExternalError, MiroError
+from deployer.health.checks import HealthContext, run_checks
+from deployer.health.model import HealthReport
+from deployer.miro.token_check import TokenCheck, check_token
+from deployer.provision import ApplyResult, DeploymentOutputs, ProvisionPlan
+from deployer.validation import ValidationResult, run_validation
+
+__all__ = ["RunReport", "StepResult", "Ui", "check_token_only", "deploy", "destroy", "health", "plan", "validate"]
+
+
+class Ui(Protocol):
+    """What the pipeline needs from whoever runs it (a terminal, CI, a test)."""
+
+    @property
+    def interactive(self) -> bool:
+        """True when a person can answer a question."""
+        ...
+
+    def progress(self, line: str) -> None:
+        """Show one progress line."""
+        ...
+
+    def confirm(self, question: str, *, expected: str | None = None) -> bool:
+        """Ask; with ``expected``, the answer must be that exact text."""
+        ...
+
+
+@dataclass
+class StepResult:
+    """One step of a run: ``status`` is ok, failed or skipped."""
+
+    name: str
+    status: str
+    detail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class RunReport:
+    """Everything a run did, in order; rendered by the CLI."""
+
+    command: str
+    environment: str
+    engine: str
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    finished_at: dt.datetime | None = None
+    steps: list[StepResult] = field(default_factory=list)
+    token: TokenCheck | None = None
+    token_error: MiroError | None = None
+    plan: ProvisionPlan | None = None
+    applied: ApplyResult | None = None
+    validation: ValidationResult | None = None
+    health: HealthReport | None = None
+    error: DeployerError | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return self.error.exit_code
+        if self.health is not None:
+            return self.health.exit_code
+        if self.validation is not None and not self.validation.ok:
+            return EXIT_UNHEALTHY
+        return EXIT_OK
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return "failed"
+        if self.health is not None:
+            return self.health.status
+        return "ok" if self.exit_code == EXIT_OK else "unhealthy"
+
+    def changes(self) -> dict[str, int]:
+        if self.applied is not None:
+            return self.applied.counts()
+        return {"created": 0, "updated": 0, "deleted": 0}
+
+
+class _Run:
+    """Helper that times steps and records their outcome in the report."""
+
+    def __init__(self, report: RunReport, ui: Ui) -> None:
+        self.report = report
+        self.ui = ui
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[StepResult]:
+        result = StepResult(name, "ok")
+        start = time.monotonic()
+        self.ui.progress(f"{name}…")
+        try:
+            yield result
+        except DeployerError as exc:
+            result.status = "failed"
+            result.detail = result.detail or exc.message
+            raise
+        finally:
+            result.seconds = round(time.monotonic() - start, 3)
+            self.report.steps.append(result)
+
+    def skip(self, name: str, why: str) -> None:
+        self.report.steps.append(StepResult(name, "skipped", why))
+
+
+def _guard(report: RunReport, body: Callable[[], None]) -> RunReport:
+    try:
+        body()
+    except DeployerError as exc:
+        report.error = exc
+    finally:
+        report.finished_at = dt.datetime.now(dt.UTC)
+    return report
+
+
+def _token(run: _Run, env: Environment) -> TokenCheck:
+    with run.step("token") as step:
+        found = check_token(env.miro())
+        step.detail = f"valid for organisation '{found.organization_name}'"
+        run.report.token = found
+        return found
+
+
+def _describe(plan: ProvisionPlan) -> str:
+    counts = plan.counts()
+    if not plan.has_changes:
+        return "no changes: Azure already matches dcr/ and the settings"
+    return f"{counts['created']} to create, {counts['updated']} to update, {counts['deleted']} to delete"
+
+
+def _confirm(run: _Run, env: Environment, plan: ProvisionPlan, *, yes: bool, destroy: bool) -> None:
+    settings = env.settings
+    needs = destroy or (not settings.is_local and plan.has_changes)
+    if not needs or yes:
+        return
+    if not run.ui.interactive:
+        verb = "destroy" if destroy else "change"
+        raise ConfirmationRefused(
+            f"refusing to {verb} '{settings.env_name}' without confirmation: there is no terminal to ask, and --yes was not given",
+            remedy="review `miro-sentinel plan` and pass --yes when the change is intended",
+        )
+    if destroy:
+        ok = run.ui.confirm(
+            f"This deletes {len(plan.changes)} resources of '{settings.env_name}', including table data. "
+            f"Type the environment name to confirm",
+            expected=settings.env_name,
+        )
+    else:
+        ok = run.ui.confirm(f"Apply these changes to '{settings.env_name}'?")
+    if not ok:
+        raise ConfirmationRefused("not confirmed; nothing was changed", remedy="run again and confirm, or pass --yes")
+
+
+def _health(
+    run: _Run, env: Environment, outputs: DeploymentOutputs | None, outputs_error: DeployerError | None
+) -> None:
+    with run.step("health") as step:
+        ctx = HealthContext(
+            settings=env.settings,
+            spec=env.spec,
+            target=env.target,
+            arm=env.arm,
+            query=env.query(outputs) if outputs is not None else None,
+            outputs=outputs,
+            principal_id=env.principal_id,
+            token_check=run.report.token_error or run.report.token,
+            validation=run.report.validation,
+            outputs_error=outputs_error,
+        )
+        report = HealthReport(env.settings.env_name, dt.datetime.now(dt.UTC), run_checks(ctx))
+        run.report.health = report
+        step.detail = report.status
+        if report.status == "unhealthy":
+            step.status = "failed"
+
+
+def _validate(run: _Run, env: Environment, outputs: DeploymentOutputs) -> None:
+    with run.step("validation") as step:
+        result = run_validation(
+            env.ingestion(outputs),
+            env.query(outputs),
+            outputs,
+            env.settings.validation,
+            environment=env.settings.env_name,
+            progress=run.ui.progress,
+        )
+        run.report.validation = result
+        step.detail = result.detail
+        if not result.ok:
+            step.status = "failed"
+
+
+def deploy(env: Environment, ui: Ui, *, yes: bool) -> RunReport:
+    """Token check, plan, confirmation, apply, validation ingest and health report."""
+    report = RunReport("deploy", env.settings.env_name, env.settings.engine)
+    run = _Run(report, ui)
+
+    def body() -> None:
+        run.report.steps.append(StepResult("settings", "ok", "valid"))
+        token = _token(run, env)
+        if env.local is not None:
+            ui.progress(f"local cloud: Miro token registered for '{token.organization_name}'")
+        engine = env.engine()
+        with run.step("plan") as step:
+            planned = engine.plan()
+            report.plan = planned
+            step.detail = _describe(planned)
+        for change in planned.changes:
+            ui.progress(f"  {change.action:>7}  {change.address}{'  (' + change.detail + ')' if change.detail else ''}")
+        _confirm(run, env, planned, yes=yes, destroy=False)
+        with run.step("apply") as step:
+            applied = engine.apply(planned)
+            report.applied = applied
+            counts = applied.counts()
+            step.detail = f"{counts['created']} created, {counts['updated']} updated, {counts['deleted']} deleted"
+        _validate(run, env, applied.outputs)
+        if env.local is not None:
+            with run.step("first poll") as step:
+                step.detail = env.local.wait_for_first_poll(env.target.connector_name)
+        _health(run, env, applied.outputs, None)
+
+    return _guard(report, body)
+
+
+def plan(env: Environment, ui: Ui) -> RunReport:
+    """What deploy would change (reads only)."""
+    report = RunReport("plan", env.settings.env_name, env.settings.engine)
+    run = _Run(report, ui)
+
+    def body() -> None:
+        with run.step("plan") as step:
+            report.plan = env.engine().plan()
+            step.detail = _describe(report.plan)
+
+    return _guard(report, body)
+
+
+def destroy(env: Environment, ui: Ui, *, yes: bool) -> RunReport:
+    """Delete everything deploy created (after typed confirmation in a terminal, or --yes)."""
+    report = RunReport("destroy", env.settings.env_name, env.settings.engine)
+    run = _Run(report, ui)
+
+    def body() -> None:
+        engine = env.engine()
+        with run.step("plan") as step:
+            planned = engine.plan_destroy()
+            report.plan = planned
+            step.detail = f"{len(planned.changes)} resources to delete" if planned.changes else "nothing to delete"
+        for change in planned.changes:
+            ui.progress(f"  delete  {change.address}")
+        if not planned.has_changes:
+            return
+        _confirm(run, env, planned, yes=yes, destroy=True)
+        with run.step("destroy") as step:
+            done = engine.destroy(planned)
+            report.applied = ApplyResult(changes=done.changes, outputs=_NO_OUTPUTS)
+            step.detail = f"{len(done.changes)} deleted"
+
+    return _guard(report, body)
+
+
+def validate(env: Environment, ui: Ui) -> RunReport:
+    """Send a validation record and wait until it is visible."""
+    report = RunReport("validate", env.settings.env_name, env.settings.engine)
+    run = _Run(report, ui)
+
+    def body() -> None:
+        with run.step("outputs"):
+            outputs = env.engine().outputs()
+        _validate(run, env, outputs)
+
+    return _guard(report, body)
+
+
+def health(env: Environment, ui: Ui, *, with_token: bool) -> RunReport:
+    """The health report; the token is checked too when one is available."""
+    report = RunReport("health", env.settings.env_name, env.settings.engine)
+    run = _Run(report, ui)
+
+    def body() -> None:
+        if with_token:
+            try:
+                _token(run, env)
+            except MiroError as exc:
+                # A bad token is one finding of the report, not a reason to stop it.
+                report.token_error = exc
+        outputs: DeploymentOutputs | None = None
+        outputs_error: DeployerError | None = None
+        with run.step("outputs") as step:
+            try:
+                outputs = env.engine().outputs()
+            except ExternalError as exc:
+                outputs_error = exc
+                step.status = "failed"
+                step.detail = exc.message
+        _health(run, env, outputs, outputs_error)
+
+    return _guard(report, body)
+
+
+def check_token_only(env: Environment, ui: Ui) -> RunReport:
+    """Only the Miro token check (nothing in Azure is touched)."""
+    report = RunReport("check-token", env.settings.env_name, env.settings.engine)
+    run = _Run(report, ui)
+
+    def body() -> None:
+        _token(run, env)
+
+    return _guard(report, body)
+
+
+_NO_OUTPUTS = DeploymentOutputs("", "", "", "", "", "", "", "", "", "", "")
