@@ -1,0 +1,122 @@
+"""Rendering a pipeline run: text for people, JSON for programs (stable schema), Markdown for GitHub."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from deployer.health.render import health_json, health_markdown, print_health
+from deployer.pipeline import RunReport
+
+__all__ = ["RUN_SCHEMA", "emit", "run_json", "run_markdown"]
+
+#: Bumped only for incompatible changes; fields may be added within a version (docs/output-schema.md).
+RUN_SCHEMA = "miro-sentinel.run/1"
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def run_json(report: RunReport) -> dict[str, Any]:
+    """One JSON document for the whole run."""
+    v = report.validation
+    return {
+        "schema": RUN_SCHEMA,
+        "command": report.command,
+        "environment": report.environment,
+        "engine": report.engine,
+        "started_at": _iso(report.started_at),
+        "finished_at": _iso(report.finished_at),
+        "status": report.status,
+        "exit_code": report.exit_code,
+        "steps": [{"name": s.name, "status": s.status, "detail": s.detail, "seconds": s.seconds} for s in report.steps],
+        "plan": None
+        if report.plan is None
+        else [
+            {"address": c.address, "action": c.action, "resource_type": c.resource_type, "detail": c.detail}
+            for c in report.plan.changes
+        ],
+        "changes": report.changes(),
+        "token": None
+        if report.token is None
+        else {
+            "organization_id": report.token.organization_id,
+            "organization_name": report.token.organization_name,
+            "scopes": list(report.token.scopes or []),
+            "rate_limit_remaining": report.token.rate_limit.remaining,
+        },
+        "validation": None
+        if v is None
+        else {
+            "record_id": v.record_id,
+            "accepted": v.accepted,
+            "visible": v.visible,
+            "accepted_at": _iso(v.accepted_at),
+            "visible_at": _iso(v.visible_at),
+            "latency_seconds": v.latency_seconds,
+            "forbidden_retries": v.forbidden_retries,
+            "detail": v.detail,
+        },
+        "health": health_json(report.health) if report.health is not None else None,
+        "error": None
+        if report.error is None
+        else {"type": type(report.error).__name__, "message": report.error.message, "remedy": report.error.remedy},
+    }
+
+
+def run_markdown(report: RunReport) -> str:
+    lines = [f"## miro-sentinel {report.command}: `{report.environment}` ({report.engine} engine)", ""]
+    if report.plan is not None:
+        if report.plan.changes:
+            lines += ["| Action | Resource | Detail |", "| --- | --- | --- |"]
+            lines += [f"| {c.action} | {c.address} | {c.detail.replace('|', '/')} |" for c in report.plan.changes]
+        else:
+            lines.append("No changes: Azure already matches `dcr/` and the settings.")
+        lines.append("")
+    if report.applied is not None:
+        c = report.changes()
+        lines += [f"Applied: **{c['created']} created, {c['updated']} updated, {c['deleted']} deleted**.", ""]
+    if report.validation is not None:
+        lines += [f"Validation record: {report.validation.detail}.", ""]
+    if report.health is not None:
+        lines.append(health_markdown(report.health))
+    if report.error is not None:
+        lines += [f"**Error:** {report.error.message}", "", f"**Hint:** {report.error.remedy}", ""]
+    return "\n".join(lines)
+
+
+def _print_text(report: RunReport, console: Console) -> None:
+    for step in report.steps:
+        style = {"ok": "green", "failed": "bold red", "skipped": "dim"}.get(step.status, "")
+        console.print(Text.assemble((f"{step.status:>7} ", style), (f"{step.name:<11}", "bold"), f" {step.detail}"))
+    if report.plan is not None and report.command == "plan":
+        for change in report.plan.changes:
+            console.print(
+                f"        {change.action:>7}  {change.address}" + (f"  ({change.detail})" if change.detail else "")
+            )
+    if report.applied is not None:
+        c = report.changes()
+        console.print(f"changes: {c['created']} created, {c['updated']} updated, {c['deleted']} deleted")
+    if report.validation is not None:
+        v = report.validation
+        latency = f"; latency {v.latency_seconds:.1f} s" if v.latency_seconds is not None else ""
+        console.print(f"validation: {v.detail}{latency}")
+    if report.health is not None:
+        console.print()
+        print_health(report.health, console)
+
+
+def emit(report: RunReport, output: str, out: Console) -> None:
+    """Print the run in the chosen format. Errors are printed by the CLI's single handler, not here."""
+    if output == "json":
+        out.print_json(json.dumps(run_json(report), default=str), highlight=False) if out.is_terminal else print(
+            json.dumps(run_json(report), default=str, indent=2)
+        )
+    elif output == "markdown":
+        print(run_markdown(report))
+    else:
+        _print_text(report, out)
