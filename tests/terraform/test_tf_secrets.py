@@ -50,7 +50,7 @@ class CommandLineWatch:
                     continue  # the process ended between listing and reading
                 if self._canary in raw:
                     self.hits.append(raw.replace(b"\0", b" ").decode(errors="replace"))
-                if raw.startswith(self._binary):
+                if self._binary in raw.split(b"\0")[:2]:  # the binary, or a script shim run by python
                     self.terraform_seen += 1
             self._stop.wait(0.002)
 
