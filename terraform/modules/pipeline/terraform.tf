@@ -5,7 +5,7 @@ terraform {
   required_providers {
     # AzAPI only: azurerm has no resource for Sentinel CCF connector definitions or RestApiPoller
     # connectors, and AVM builds new modules on AzAPI. 2.5.0 added `sensitive_body_version`
-    # (`sensitive_body` itself came in 2.4.0); 3.x changes import rules, so stay on 2.x.
+    # (write-only `sensitive_body` is older); 3.x changes import rules, so stay on 2.x.
     azapi = {
       source  = "Azure/azapi"
       version = ">= 2.5.0, < 3.0.0"
