@@ -149,11 +149,7 @@ class TerraformEngine:
 
     def apply(self, plan: ProvisionPlan) -> ApplyResult:
         """Apply the saved plan that :meth:`plan` returned as ``plan``; nothing is applied without changes."""
-        saved = self._take_pending(plan, destroy=False)
-        if saved.applyable:
-            self._runner.apply(saved, secrets=self._secrets())
-        else:
-            self._runner.discard(saved)
+        self._apply_pending(plan, destroy=False)
         return ApplyResult(changes=plan.changes, outputs=self.outputs())
 
     def plan_destroy(self) -> ProvisionPlan:
@@ -162,11 +158,7 @@ class TerraformEngine:
 
     def destroy(self, plan: ProvisionPlan) -> ProvisionPlan:
         """Apply the saved destroy plan that :meth:`plan_destroy` returned; returns what was deleted."""
-        saved = self._take_pending(plan, destroy=True)
-        if saved.applyable:
-            self._runner.apply(saved, secrets=self._secrets())
-        else:
-            self._runner.discard(saved)
+        self._apply_pending(plan, destroy=True)
         return plan
 
     def outputs(self) -> DeploymentOutputs:
@@ -219,7 +211,8 @@ class TerraformEngine:
         self._pending = (provision_plan, saved)
         return provision_plan
 
-    def _take_pending(self, plan: ProvisionPlan, *, destroy: bool) -> PlanResult:
+    def _apply_pending(self, plan: ProvisionPlan, *, destroy: bool) -> None:
+        """Apply the saved plan behind ``plan`` (once); a plan that would change nothing is only discarded."""
         pending = self._pending
         if pending is None or pending[0] != plan or pending[1].destroy != destroy:
             raise TerraformError(
@@ -227,7 +220,11 @@ class TerraformEngine:
                 remedy="run the plan again and apply the plan it returns",
             )
         self._pending = None
-        return pending[1]
+        saved = pending[1]
+        if saved.applyable:
+            self._runner.apply(saved, secrets=self._secrets())
+        else:
+            self._runner.discard(saved)
 
     def _prepare(self) -> None:
         """Refresh the configuration copy, write the backend settings and run ``terraform init`` (once)."""

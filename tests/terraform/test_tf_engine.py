@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,28 +20,6 @@ pytestmark = pytest.mark.terraform
 TOKEN = "canary-engine-7d3f0c2b"
 CONNECTOR = "module.pipeline.terraform_data.connector"
 
-TARGET = Target(
-    environment="test",
-    tenant_id="00000000-0000-0000-0000-000000000001",
-    subscription_id="00000000-0000-0000-0000-000000000000",
-    resource_group="rg-miro",
-    location="westeurope",
-    workspace_name="law-miro",
-    workspace_resource_group="rg-sentinel",
-    table_plan="Analytics",
-    retention_in_days=90,
-    total_retention_in_days=365,
-    dce_name="dce-miro",
-    dcr_name="dcr-miro",
-    connector_definition_name="MiroAuditLogs",
-    connector_name="MiroAuditLogsPoller",
-    validation_principal_id="11111111-1111-1111-1111-111111111111",
-    validation_principal_type="ServicePrincipal",
-    miro_api_base_url="https://api.miro.com",
-    token_version="1",
-    tags={"env": "test"},
-)
-
 
 @pytest.fixture
 def make_engine(
@@ -49,13 +28,14 @@ def make_engine(
     terraform_binary: str,
     child_env: dict[str, str],
     private_tempdir: Path,
+    target: Target,
 ) -> Iterator[Callable[..., TerraformEngine]]:
     source = copy_fixture("engine_root")
     engines: list[TerraformEngine] = []
 
-    def make(token: str | None = TOKEN, target: Target = TARGET) -> TerraformEngine:
+    def make(token: str | None = TOKEN, token_version: str = "1") -> TerraformEngine:
         engine = TerraformEngine(
-            target,
+            dataclasses.replace(target, token_version=token_version),
             load_spec(),
             token,
             work_dir=tmp_path / "env-test",
@@ -113,7 +93,7 @@ def test_a_new_token_version_updates_the_connector(make_engine: Callable[..., Te
     first = make_engine()
     first.apply(first.plan())
 
-    rotated = make_engine(target=Target(**{**TARGET.__dict__, "token_version": "2"}))
+    rotated = make_engine(token_version="2")
     plan = rotated.plan()
 
     assert plan.changes == (Change(CONNECTOR, "update", "terraform_data", ""),)
@@ -174,8 +154,8 @@ def test_outputs_before_any_deploy_say_nothing_is_deployed(make_engine: Callable
     assert "nothing is deployed there yet" in caught.value.message
 
 
-def test_target_maps_to_the_root_configuration_inputs() -> None:
-    variables = target_variables(TARGET, create_resource_group=True)
+def test_target_maps_to_the_root_configuration_inputs(target: Target) -> None:
+    variables = target_variables(target, create_resource_group=True)
 
     assert variables["data_collection_endpoint_name"] == "dce-miro"
     assert variables["workspace_resource_group_name"] == "rg-sentinel"

@@ -44,30 +44,10 @@ def declared_order(directory: Path) -> list[str]:
     return [m.group(2) for m in _BLOCK.finditer((directory / "variables.tf").read_text()) if m.group(1) == "variable"]
 
 
-TARGET = Target(
-    environment="e",
-    tenant_id="t",
-    subscription_id="s",
-    resource_group="rg",
-    location="westeurope",
-    workspace_name="law",
-    workspace_resource_group="rg",
-    table_plan="Analytics",
-    retention_in_days=90,
-    total_retention_in_days=90,
-    dce_name="dce",
-    dcr_name="dcr",
-    connector_definition_name="def",
-    connector_name="poller",
-    validation_principal_id="p",
-    validation_principal_type="ServicePrincipal",
-    miro_api_base_url="https://api.miro.com",
-    token_version="1",
-)
-
-
-def test_the_engine_sets_every_input_of_the_root_configuration_but_the_token_and_dcr_directory() -> None:
-    assert set(target_variables(TARGET)) == set(blocks(TERRAFORM, "variable")) - {TOKEN_VARIABLE, "dcr_directory"}
+def test_the_engine_sets_every_input_of_the_root_configuration_but_the_token_and_dcr_directory(
+    target: Target,
+) -> None:
+    assert set(target_variables(target)) == set(blocks(TERRAFORM, "variable")) - {TOKEN_VARIABLE, "dcr_directory"}
 
 
 def test_the_engine_test_fixture_declares_the_same_inputs() -> None:
