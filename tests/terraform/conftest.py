@@ -55,7 +55,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(reason=_WHY_NOT)
     for item in items:
-        if "terraform" in item.keywords:
+        if item.get_closest_marker("terraform") is not None:
             item.add_marker(skip)
 
 

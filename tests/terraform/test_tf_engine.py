@@ -12,7 +12,6 @@ from deployer.dcr.spec import load_spec
 from deployer.errors import ConfigError, TerraformError
 from deployer.provision import Change, ProvisionPlan, Target
 from deployer.terraform import BackendSettings, TerraformEngine
-from deployer.terraform.engine import target_variables
 
 pytestmark = pytest.mark.terraform
 
@@ -152,14 +151,3 @@ def test_outputs_before_any_deploy_say_nothing_is_deployed(make_engine: Callable
         make_engine().outputs()
 
     assert "nothing is deployed there yet" in caught.value.message
-
-
-def test_target_maps_to_the_root_configuration_inputs(target: Target) -> None:
-    variables = target_variables(target, create_resource_group=True)
-
-    assert variables["data_collection_endpoint_name"] == "dce-miro"
-    assert variables["workspace_resource_group_name"] == "rg-sentinel"
-    assert variables["resource_group_creation_enabled"] is True
-    assert variables["workspace_creation_enabled"] is False
-    assert variables["tags"] == {"env": "test"}
-    assert "miro_token" not in variables

@@ -139,3 +139,14 @@ def test_primary_resource_is_named_this_and_no_output_returns_a_whole_resource()
     )
     for name, body in blocks(MODULES / "pipeline", "output").items():
         assert not re.search(r"value\s*=\s*azapi_resource\.\w+\s*$", body, re.M), name
+
+
+def test_target_maps_to_the_root_configuration_inputs(target: Target) -> None:
+    variables = target_variables(target, create_resource_group=True)
+
+    assert variables["data_collection_endpoint_name"] == "dce-miro"
+    assert variables["workspace_resource_group_name"] == "rg-sentinel"
+    assert variables["resource_group_creation_enabled"] is True
+    assert variables["workspace_creation_enabled"] is False
+    assert variables["tags"] == {"env": "test"}
+    assert "miro_token" not in variables
