@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deployer.dcr.spec import DcrSpec
 from deployer.errors import ConfigError, ConfigProblem, TerraformError
-from deployer.provision import ApplyResult, DeploymentOutputs, ProgressCallback, ProvisionPlan, Target
+from deployer.provision import ApplyResult, DeploymentOutputs, Engine, ProgressCallback, ProvisionPlan, Target
 from deployer.terraform.backend import BackendSettings
 from deployer.terraform.results import PlanResult
 from deployer.terraform.runner import TerraformRunner, Timeouts
@@ -246,3 +246,9 @@ class TerraformEngine:
         backend_config = self.backend.write(self.config_dir, state_path="../state/terraform.tfstate")
         self._runner.init(backend_config=backend_config)
         self._prepared = True
+
+
+if TYPE_CHECKING:  # mypy proves the engine implements the contract the pipeline uses
+
+    def _implements_engine(engine: TerraformEngine) -> Engine:
+        return engine

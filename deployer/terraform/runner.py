@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -262,8 +263,11 @@ class TerraformRunner:
 
     def _new_plan_path(self) -> Path:
         if self._plan_dir is None or not self._plan_dir.is_dir():
-            # mkdtemp creates the directory 0700: only this user can read the plans in it.
+            # mkdtemp creates the directory 0700: only this user can read the plans in it. Should the
+            # caller never close() the runner, the directory still goes when the runner is collected
+            # or the interpreter exits.
             self._plan_dir = Path(tempfile.mkdtemp(prefix="miro-sentinel-tfplan-"))
+            weakref.finalize(self, shutil.rmtree, self._plan_dir, True)
         handle, name = tempfile.mkstemp(suffix=".tfplan", dir=self._plan_dir)
         os.close(handle)
         return Path(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import time
@@ -207,3 +208,18 @@ def test_redactor_removes_the_longest_secret_first() -> None:
     redact = Redactor(["abc", "abcdef", ""])
 
     assert redact("x abcdef y abc z") == "x *** y *** z"
+
+
+def test_saved_plans_go_when_a_runner_is_forgotten_without_close(
+    workdir: Path, fake_terraform: Callable[..., Path]
+) -> None:
+    binary = fake_terraform(RECORDING_PLAN)
+    runner = TerraformRunner(workdir, binary=str(binary), env={"PATH": "/usr/bin:/bin", "FAKE_TF_RECORD": "/dev/null"})
+    plan = runner.plan({})
+    assert plan.plan_file is not None
+    plan_dir = plan.plan_file.parent
+
+    del runner
+    gc.collect()
+
+    assert not plan_dir.exists()
