@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from deployer.dcr.spec import load_spec
-from deployer.errors import ConfigError, TerraformError
+from deployer.errors import ConfigError, TerraformAuthError, TerraformError
 from deployer.provision import Change, ProvisionPlan, Target
 from deployer.terraform import BackendSettings, TerraformEngine
 
@@ -151,3 +151,36 @@ def test_outputs_before_any_deploy_say_nothing_is_deployed(make_engine: Callable
         make_engine().outputs()
 
     assert "nothing is deployed there yet" in caught.value.message
+
+
+def test_an_azurerm_backend_without_credentials_is_an_auth_error(
+    copy_fixture: Callable[[str], Path],
+    tmp_path: Path,
+    terraform_binary: str,
+    child_env: dict[str, str],
+    target: Target,
+) -> None:
+    # No Azure CLI and no ARM_* variables on the child's PATH/environment: the backend cannot authenticate.
+    env = {**child_env, "PATH": str(Path(terraform_binary).parent), "HTTPS_PROXY": "http://127.0.0.1:9"}
+    backend = BackendSettings(
+        kind="azurerm", storage_account_name="stmirotfstate", container_name="tfstate", key="test.tfstate"
+    )
+    engine = TerraformEngine(
+        target,
+        load_spec(),
+        TOKEN,
+        work_dir=tmp_path / "env-prod",
+        backend=backend,
+        source_dir=copy_fixture("engine_root"),
+        binary=terraform_binary,
+        env=env,
+    )
+
+    with pytest.raises(TerraformAuthError) as caught:
+        engine.plan()
+
+    assert caught.value.message.startswith("terraform init failed: unable to build authorizer for Storage API")
+    assert caught.value.command[1] == "init"
+    assert caught.value.command[-1].endswith("/config/backend.tfbackend")
+    assert 'key = "test.tfstate"' in (tmp_path / "env-prod" / "config" / "backend.tfbackend").read_text()
+    engine.close()
