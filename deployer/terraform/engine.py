@@ -1,0 +1,254 @@
+"""The ``terraform`` provisioning engine: :class:`deployer.provision.Engine` on top of :class:`TerraformRunner`.
+
+Each environment gets a working directory of its own::
+
+    <work_dir>/config/     copy of terraform/ (refreshed on every run; the provider lock file is kept)
+    <work_dir>/dcr/        copy of the DcrSpec's directory, where modules/bodies looks for it
+    <work_dir>/tf-data/    TF_DATA_DIR: providers, modules, backend settings
+    <work_dir>/state/      terraform.tfstate, for the local backend only
+
+The Miro token only ever goes into the terraform child's environment (``TF_VAR_miro_token``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from dataclasses import fields
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from deployer.dcr.spec import DcrSpec
+from deployer.errors import ConfigError, ConfigProblem, TerraformError
+from deployer.provision import ApplyResult, DeploymentOutputs, Engine, ProgressCallback, ProvisionPlan, Target
+from deployer.terraform.backend import BackendSettings
+from deployer.terraform.results import PlanResult
+from deployer.terraform.runner import TerraformRunner, Timeouts
+
+__all__ = ["CONNECTOR_ADDRESS", "DEFAULT_TERRAFORM_DIR", "TOKEN_VARIABLE", "TerraformEngine", "target_variables"]
+
+#: The repository's ``terraform/`` root configuration.
+DEFAULT_TERRAFORM_DIR = Path(__file__).resolve().parents[2] / "terraform"
+
+#: The Terraform variable that receives the Miro token (ephemeral, write-only).
+TOKEN_VARIABLE = "miro_token"
+
+#: The resource that holds the token; creating or updating it needs the token.
+CONNECTOR_ADDRESS = "module.pipeline.azapi_resource.connector"
+
+_COPY_IGNORE = shutil.ignore_patterns(
+    ".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*.tfplan", "*.auto.tfvars.json", "__pycache__"
+)
+_LOCK_FILE = ".terraform.lock.hcl"
+
+
+def target_variables(target: Target, *, create_resource_group: bool = False) -> dict[str, Any]:
+    """The root configuration's inputs for ``target`` (everything but the token)."""
+    return {
+        "connector_definition_name": target.connector_definition_name,
+        "connector_name": target.connector_name,
+        "data_collection_endpoint_name": target.dce_name,
+        "data_collection_rule_name": target.dcr_name,
+        "location": target.location,
+        "miro_api_base_url": target.miro_api_base_url,
+        "miro_token_version": target.token_version,
+        "resource_group_creation_enabled": create_resource_group,
+        "resource_group_name": target.resource_group,
+        "retention_in_days": target.retention_in_days,
+        "sentinel_onboarding_enabled": target.onboard_sentinel,
+        "subscription_id": target.subscription_id,
+        "table_plan": target.table_plan,
+        "tags": dict(target.tags),
+        "tenant_id": target.tenant_id,
+        "total_retention_in_days": target.total_retention_in_days,
+        "validation_principal_id": target.validation_principal_id,
+        "validation_principal_type": target.validation_principal_type,
+        "workspace_creation_enabled": target.create_workspace,
+        "workspace_name": target.workspace_name,
+        "workspace_resource_group_name": target.workspace_resource_group,
+    }
+
+
+class TerraformEngine:
+    """Provision a :class:`Target` with ``terraform/`` (azapi), state per environment.
+
+    :param target: what to deploy and where.
+    :param spec: the ``dcr/`` definition; its directory is what Terraform reads.
+    :param token: the Miro token, or ``None`` for plans that do not touch the connector, destroy and outputs.
+    :param work_dir: this environment's working directory (created if missing).
+    :param backend: where the state lives.
+    :param source_dir: the Terraform root configuration to copy (default: the repository's ``terraform/``).
+    :param binary: terraform executable.
+    :param on_progress: receives Terraform's progress lines (secrets redacted).
+    :param create_resource_group: also create the resource group(s).
+    """
+
+    name = "terraform"
+    #: The resource holding the token; creating or updating it without a token is refused at plan time.
+    connector_address = CONNECTOR_ADDRESS
+
+    def __init__(
+        self,
+        target: Target,
+        spec: DcrSpec,
+        token: str | None,
+        *,
+        work_dir: Path,
+        backend: BackendSettings,
+        source_dir: Path = DEFAULT_TERRAFORM_DIR,
+        binary: str = "terraform",
+        on_progress: ProgressCallback | None = None,
+        create_resource_group: bool = False,
+        timeouts: Timeouts | None = None,
+        lock_timeout: int = 0,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.target = target
+        self.spec = spec
+        self._token = token
+        self.work_dir = Path(work_dir)
+        self.backend = backend
+        self.source_dir = Path(source_dir)
+        self.create_resource_group = create_resource_group
+        self.config_dir = self.work_dir / "config"
+        self._runner = TerraformRunner(
+            self.config_dir,
+            binary=binary,
+            data_dir=self.work_dir / "tf-data",
+            env=env,
+            on_output=on_progress,
+            timeouts=timeouts,
+            lock_timeout=lock_timeout,
+        )
+        self._prepared = False
+        self._pending: tuple[ProvisionPlan, PlanResult] | None = None
+
+    def __enter__(self) -> TerraformEngine:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Forget the pending plan and delete every saved plan file."""
+        self._pending = None
+        self._runner.close()
+
+    # --- Engine protocol ------------------------------------------------------------------------------
+
+    def plan(self) -> ProvisionPlan:
+        """What :meth:`apply` would change, from a saved plan kept for it.
+
+        :raises ConfigError: the connector must be created or updated but there is no token.
+        :raises TerraformError: Terraform failed (typed: lock, auth, providers, configuration).
+        """
+        return self._plan(destroy=False)
+
+    def apply(self, plan: ProvisionPlan) -> ApplyResult:
+        """Apply the saved plan that :meth:`plan` returned as ``plan``; nothing is applied without changes."""
+        self._apply_pending(plan, destroy=False)
+        return ApplyResult(changes=plan.changes, outputs=self.outputs())
+
+    def plan_destroy(self) -> ProvisionPlan:
+        """What :meth:`destroy` would delete."""
+        return self._plan(destroy=True)
+
+    def destroy(self, plan: ProvisionPlan) -> ProvisionPlan:
+        """Apply the saved destroy plan that :meth:`plan_destroy` returned; returns what was deleted."""
+        self._apply_pending(plan, destroy=True)
+        return plan
+
+    def outputs(self) -> DeploymentOutputs:
+        """Ids and endpoints from the environment's state.
+
+        :raises TerraformError: nothing is deployed (no outputs in state) or Terraform failed.
+        """
+        self._prepare()
+        values = self._runner.output()
+        wanted = [f.name for f in fields(DeploymentOutputs)]
+        missing = [name for name in wanted if name not in values]
+        if missing:
+            raise TerraformError(
+                f"the Terraform state of environment {self.target.environment!r} has no {', '.join(missing)}: "
+                "nothing is deployed there yet",
+                remedy=f"run `miro-sentinel deploy --env {self.target.environment}`",
+            )
+        return DeploymentOutputs(**{name: str(values[name].value) for name in wanted})
+
+    # --- internals ------------------------------------------------------------------------------------
+
+    def _secrets(self) -> dict[str, str]:
+        return {TOKEN_VARIABLE: self._token} if self._token is not None else {}
+
+    def _plan(self, *, destroy: bool) -> ProvisionPlan:
+        self._prepare()
+        if self._pending is not None:
+            self._runner.discard(self._pending[1])
+            self._pending = None
+        saved = self._runner.plan(
+            target_variables(self.target, create_resource_group=self.create_resource_group),
+            secrets=self._secrets(),
+            destroy=destroy,
+        )
+        if not destroy and self._token is None:
+            touched = [c for c in saved.changes if c.address == self.connector_address and c.action != "delete"]
+            if touched:
+                self._runner.discard(saved)
+                raise ConfigError(
+                    [
+                        ConfigProblem(
+                            "deploy",
+                            "Miro token",
+                            f"the Sentinel connector must be {touched[0].action}d, which needs the Miro token",
+                        )
+                    ],
+                    remedy="provide the Miro token (MIRO_ACCESS_TOKEN) and run again",
+                )
+        provision_plan = saved.to_provision_plan(self.name)
+        self._pending = (provision_plan, saved)
+        return provision_plan
+
+    def _apply_pending(self, plan: ProvisionPlan, *, destroy: bool) -> None:
+        """Apply the saved plan behind ``plan`` (once); a plan that would change nothing is only discarded."""
+        pending = self._pending
+        if pending is None or pending[0] != plan or pending[1].destroy != destroy:
+            raise TerraformError(
+                "this plan was not made by this engine, or was already applied",
+                remedy="run the plan again and apply the plan it returns",
+            )
+        self._pending = None
+        saved = pending[1]
+        if saved.applyable:
+            self._runner.apply(saved, secrets=self._secrets())
+        else:
+            self._runner.discard(saved)
+
+    def _prepare(self) -> None:
+        """Refresh the configuration copy, write the backend settings and run ``terraform init`` (once)."""
+        if self._prepared:
+            return
+        self.work_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lock_file = self.config_dir / _LOCK_FILE
+        kept_lock = lock_file.read_bytes() if lock_file.exists() else None
+        shutil.rmtree(self.config_dir, ignore_errors=True)
+        shutil.copytree(self.source_dir, self.config_dir, ignore=_COPY_IGNORE)
+        if kept_lock is not None and not (self.source_dir / _LOCK_FILE).exists():
+            lock_file.write_bytes(kept_lock)
+        elif (self.source_dir / _LOCK_FILE).exists():
+            shutil.copy2(self.source_dir / _LOCK_FILE, lock_file)
+        dcr_copy = self.work_dir / "dcr"
+        shutil.rmtree(dcr_copy, ignore_errors=True)
+        shutil.copytree(self.spec.root, dcr_copy, ignore=shutil.ignore_patterns("__pycache__"))
+        (self.work_dir / "state").mkdir(mode=0o700, exist_ok=True)
+        backend_config = self.backend.write(self.config_dir, state_path="../state/terraform.tfstate")
+        self._runner.init(backend_config=backend_config)
+        self._prepared = True
+
+
+if TYPE_CHECKING:  # mypy proves the engine implements the contract the pipeline uses
+
+    def _implements_engine(engine: TerraformEngine) -> Engine:
+        return engine

@@ -1,0 +1,46 @@
+locals {
+  dcr_directory = coalesce(var.dcr_directory, "${path.module}/../../../dcr")
+
+  # dcr/ is the source of truth; deployer/dcr/spec.py reads the same files. Column types are
+  # normalised as spec.py does (trim, lower case, the same aliases).
+  table_file  = jsondecode(file("${local.dcr_directory}/table.json"))
+  stream_file = jsondecode(file("${local.dcr_directory}/stream.json"))
+  # spec.py drops trailing whitespace only (str.rstrip), so leading whitespace must survive here too.
+  transform_kql = replace(file("${local.dcr_directory}/transform.kql"), "/[\\s\\v]+$/", "")
+
+  type_aliases = { bool = "boolean", double = "real", date = "datetime", uniqueid = "guid" }
+  kql_types    = ["string", "int", "long", "real", "boolean", "datetime", "dynamic", "guid", "timespan", "decimal"]
+
+  table_columns = [for c in local.table_file.columns : {
+    name        = c.name
+    type        = lookup(local.type_aliases, lower(trimspace(c.type)), lower(trimspace(c.type)))
+    description = lookup(c, "description", "")
+  }]
+  stream_columns = [for c in local.stream_file.columns : {
+    name = c.name
+    type = lookup(local.type_aliases, lower(trimspace(c.type)), lower(trimspace(c.type)))
+  }]
+  unknown_column_types = distinct([for c in concat(local.table_columns, local.stream_columns) : c.type if !contains(local.kql_types, c.type)])
+
+  table_name    = local.table_file.name
+  stream_name   = local.stream_file.name
+  output_stream = "Custom-${local.table_name}"
+
+  workspace_resource_group_name = coalesce(var.workspace_resource_group_name, var.resource_group_name)
+  resource_group_id             = "/subscriptions/${var.subscription_id}/resourceGroups/${var.resource_group_name}"
+  workspace_resource_group_id   = "/subscriptions/${var.subscription_id}/resourceGroups/${local.workspace_resource_group_name}"
+  workspace_resource_id         = "${local.workspace_resource_group_id}/providers/Microsoft.OperationalInsights/workspaces/${var.workspace_name}"
+  table_resource_id             = "${local.workspace_resource_id}/tables/${local.table_name}"
+  dce_resource_id               = "${local.resource_group_id}/providers/Microsoft.Insights/dataCollectionEndpoints/${var.data_collection_endpoint_name}"
+  dcr_resource_id               = "${local.resource_group_id}/providers/Microsoft.Insights/dataCollectionRules/${var.data_collection_rule_name}"
+
+  # Mirrors deployer.dcr.bodies: MANAGED_BY_TAG, DCR_DESTINATION_NAME, MONITORING_METRICS_PUBLISHER_ROLE_ID.
+  managed_by_tag                       = { "managed-by" = "miro-sentinel" }
+  tags                                 = merge(var.tags, local.managed_by_tag)
+  dcr_destination_name                 = "sentinelWorkspace"
+  monitoring_metrics_publisher_role_id = "3913510d-42f4-4e42-8a64-420c390055eb"
+  miro_api_base_url                    = replace(var.miro_api_base_url, "/\\/+$/", "")
+  role_definition_id                   = "/subscriptions/${var.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/${local.monitoring_metrics_publisher_role_id}"
+  role_assignment_name                 = uuidv5("url", "${lower(local.dcr_resource_id)}|${lower(var.validation_principal_id)}|${lower(local.monitoring_metrics_publisher_role_id)}")
+  connector_secret_path                = "properties.auth.APIKey"
+}

@@ -1,0 +1,93 @@
+# Miro audit logs into Microsoft Sentinel: custom table, DCE, DCR (primary, `this`), role assignment
+# for the validation principal, CCF connector definition and RestApiPoller connector.
+# Every body comes from the provider-free `bodies` module, the same bodies the `arm` engine sends.
+
+module "bodies" {
+  source = "../bodies"
+
+  connector_definition_name     = var.connector_definition_name
+  connector_name                = var.connector_name
+  data_collection_endpoint_name = var.data_collection_endpoint_name
+  data_collection_rule_name     = var.data_collection_rule_name
+  dce_logs_ingestion_endpoint   = azapi_resource.data_collection_endpoint.output.properties.logsIngestion.endpoint
+  dcr_directory                 = var.dcr_directory
+  dcr_immutable_id              = azapi_resource.this.output.properties.immutableId
+  location                      = var.location
+  miro_api_base_url             = var.miro_api_base_url
+  miro_token_version            = var.miro_token_version
+  resource_group_name           = var.resource_group_name
+  retention_in_days             = var.retention_in_days
+  subscription_id               = var.subscription_id
+  table_plan                    = var.table_plan
+  tags                          = var.tags
+  total_retention_in_days       = var.total_retention_in_days
+  validation_principal_id       = var.validation_principal_id
+  validation_principal_type     = var.validation_principal_type
+  workspace_name                = var.workspace_name
+  workspace_resource_group_name = var.workspace_resource_group_name
+}
+
+resource "azapi_resource" "table" {
+  type      = "Microsoft.OperationalInsights/workspaces/tables@2025-07-01"
+  name      = module.bodies.table_name
+  parent_id = local.workspace_id
+  body      = module.bodies.table_body
+  # 2025-07-01 is newer than the schema embedded in early azapi 2.x releases; ARM validates the body.
+  schema_validation_enabled = false
+}
+
+resource "azapi_resource" "data_collection_endpoint" {
+  type                   = "Microsoft.Insights/dataCollectionEndpoints@2023-03-11"
+  name                   = var.data_collection_endpoint_name
+  parent_id              = module.bodies.resource_group_id
+  body                   = module.bodies.dce_body
+  response_export_values = ["properties.logsIngestion.endpoint", "properties.immutableId"]
+
+  depends_on = [azapi_resource.resource_group]
+}
+
+resource "azapi_resource" "this" {
+  type                   = "Microsoft.Insights/dataCollectionRules@2023-03-11"
+  name                   = var.data_collection_rule_name
+  parent_id              = module.bodies.resource_group_id
+  body                   = module.bodies.dcr_body
+  response_export_values = ["properties.immutableId"]
+
+  # The body names the DCE and the table's output stream by id, not by reference: Azure refuses a
+  # DCR whose output table or endpoint does not exist yet.
+  depends_on = [azapi_resource.data_collection_endpoint, azapi_resource.table]
+}
+
+resource "azapi_resource" "role_assignment" {
+  type      = "Microsoft.Authorization/roleAssignments@2022-04-01"
+  name      = module.bodies.role_assignment_name
+  parent_id = azapi_resource.this.id
+  body      = module.bodies.role_assignment_body
+}
+
+resource "azapi_resource" "connector_definition" {
+  type      = "Microsoft.SecurityInsights/dataConnectorDefinitions@2025-09-01"
+  name      = var.connector_definition_name
+  parent_id = local.workspace_id
+  body      = module.bodies.connector_definition_body
+  # As for the table: the api-version may be newer than the provider's embedded schema.
+  schema_validation_enabled = false
+
+  depends_on = [azapi_resource.sentinel_onboarding]
+}
+
+resource "azapi_resource" "connector" {
+  type      = "Microsoft.SecurityInsights/dataConnectors@2025-09-01"
+  name      = var.connector_name
+  parent_id = local.workspace_id
+  body      = module.bodies.connector_body
+  # The token travels only here. A new miro_token_version makes azapi send it again; otherwise
+  # updates omit it, so rotate the token by bumping the version.
+  sensitive_body         = local.connector_secret
+  sensitive_body_version = { (module.bodies.connector_secret_path) = var.miro_token_version }
+  # The official Miro solution spells some keys as the service documents them (ApiKeyName,
+  # StartTimeAttributeName, IsAPIKeyInPostPayload), which the embedded schema spells otherwise.
+  schema_validation_enabled = false
+
+  depends_on = [azapi_resource.connector_definition]
+}

@@ -1,0 +1,186 @@
+"""TerraformEngine with the real binary on a provider-free stand-in for terraform/ (fixtures/engine_root)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from deployer.dcr.spec import load_spec
+from deployer.errors import ConfigError, TerraformAuthError, TerraformError
+from deployer.provision import Change, ProvisionPlan, Target
+from deployer.terraform import BackendSettings, TerraformEngine
+
+pytestmark = pytest.mark.terraform
+
+# fixtures/engine_root checks that exactly this token arrives (sha256 in a precondition).
+TOKEN = "canary-engine-7d3f0c2b"
+CONNECTOR = "module.pipeline.terraform_data.connector"
+
+
+@pytest.fixture
+def make_engine(
+    copy_fixture: Callable[[str], Path],
+    tmp_path: Path,
+    terraform_binary: str,
+    child_env: dict[str, str],
+    private_tempdir: Path,
+    target: Target,
+) -> Iterator[Callable[..., TerraformEngine]]:
+    source = copy_fixture("engine_root")
+    engines: list[TerraformEngine] = []
+
+    def make(token: str | None = TOKEN, token_version: str = "1") -> TerraformEngine:
+        engine = TerraformEngine(
+            dataclasses.replace(target, token_version=token_version),
+            load_spec(),
+            token,
+            work_dir=tmp_path / "env-test",
+            backend=BackendSettings(kind="local"),
+            source_dir=source,
+            binary=terraform_binary,
+            env=child_env,
+        )
+        engine.connector_address = CONNECTOR
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.close()
+
+
+def test_deploy_plans_then_applies_and_returns_the_outputs(
+    make_engine: Callable[..., TerraformEngine], tmp_path: Path
+) -> None:
+    engine = make_engine()
+
+    plan = engine.plan()
+    result = engine.apply(plan)
+
+    assert plan.engine == "terraform"
+    assert plan.counts() == {"created": 3, "updated": 0, "deleted": 0}
+    assert {c.address for c in plan.changes} == {
+        "module.pipeline.terraform_data.table",
+        "module.pipeline.terraform_data.this",
+        CONNECTOR,
+    }
+    assert result.changes == plan.changes
+    assert result.outputs.table_name == "MiroAuditLogs_CL"  # read from the copied dcr/
+    assert result.outputs.stream_name == "Custom-MiroAuditLogs_CL"
+    assert result.outputs.logs_ingestion_endpoint == "https://dce-miro.westeurope-1.ingest.monitor.azure.com"
+    assert engine.outputs() == result.outputs
+    assert (tmp_path / "env-test" / "state" / "terraform.tfstate").exists()
+
+
+def test_a_second_deploy_with_nothing_changed_changes_nothing(make_engine: Callable[..., TerraformEngine]) -> None:
+    first = make_engine()
+    first.apply(first.plan())
+    first.close()
+
+    second = make_engine()
+    plan = second.plan()
+    result = second.apply(plan)
+
+    assert plan == ProvisionPlan(engine="terraform", changes=())
+    assert result.changes == ()
+
+
+def test_a_new_token_version_updates_the_connector(make_engine: Callable[..., TerraformEngine]) -> None:
+    first = make_engine()
+    first.apply(first.plan())
+
+    rotated = make_engine(token_version="2")
+    plan = rotated.plan()
+
+    assert plan.changes == (Change(CONNECTOR, "update", "terraform_data", ""),)
+
+
+def test_without_a_token_the_connector_cannot_be_created(make_engine: Callable[..., TerraformEngine]) -> None:
+    engine = make_engine(token=None)
+
+    with pytest.raises(ConfigError) as caught:
+        engine.plan()
+
+    assert str(caught.value) == "deploy: Miro token: the Sentinel connector must be created, which needs the Miro token"
+    assert caught.value.remedy == "provide the Miro token (MIRO_ACCESS_TOKEN) and run again"
+
+
+def test_without_a_token_an_unchanged_deployment_can_be_planned_and_destroyed(
+    make_engine: Callable[..., TerraformEngine],
+) -> None:
+    deployed = make_engine()
+    deployed.apply(deployed.plan())
+    deployed.close()
+    engine = make_engine(token=None)
+
+    assert not engine.plan().has_changes
+    destroy_plan = engine.plan_destroy()
+    destroyed = engine.destroy(destroy_plan)
+
+    assert destroyed.counts() == {"created": 0, "updated": 0, "deleted": 3}
+    with pytest.raises(TerraformError) as caught:
+        engine.outputs()
+    assert caught.value.message.startswith("the Terraform state of environment 'test' has no table_name")
+    assert caught.value.remedy == "run `miro-sentinel deploy --env test`"
+
+
+def test_apply_refuses_a_plan_it_did_not_make(make_engine: Callable[..., TerraformEngine]) -> None:
+    engine = make_engine()
+    engine.plan()
+
+    with pytest.raises(TerraformError) as caught:
+        engine.apply(ProvisionPlan(engine="terraform", changes=(Change("x", "create", "y"),)))
+
+    assert caught.value.message == "this plan was not made by this engine, or was already applied"
+
+
+def test_a_plan_is_applied_once(make_engine: Callable[..., TerraformEngine]) -> None:
+    engine = make_engine()
+    plan = engine.plan()
+    engine.apply(plan)
+
+    with pytest.raises(TerraformError):
+        engine.apply(plan)
+
+
+def test_outputs_before_any_deploy_say_nothing_is_deployed(make_engine: Callable[..., TerraformEngine]) -> None:
+    with pytest.raises(TerraformError) as caught:
+        make_engine().outputs()
+
+    assert "nothing is deployed there yet" in caught.value.message
+
+
+def test_an_azurerm_backend_without_credentials_is_an_auth_error(
+    copy_fixture: Callable[[str], Path],
+    tmp_path: Path,
+    terraform_binary: str,
+    child_env: dict[str, str],
+    target: Target,
+) -> None:
+    # No Azure CLI and no ARM_* variables on the child's PATH/environment: the backend cannot authenticate.
+    env = {**child_env, "PATH": str(Path(terraform_binary).parent), "HTTPS_PROXY": "http://127.0.0.1:9"}
+    backend = BackendSettings(
+        kind="azurerm", storage_account_name="stmirotfstate", container_name="tfstate", key="test.tfstate"
+    )
+    engine = TerraformEngine(
+        target,
+        load_spec(),
+        TOKEN,
+        work_dir=tmp_path / "env-prod",
+        backend=backend,
+        source_dir=copy_fixture("engine_root"),
+        binary=terraform_binary,
+        env=env,
+    )
+
+    with pytest.raises(TerraformAuthError) as caught:
+        engine.plan()
+
+    assert caught.value.message.startswith("terraform init failed: unable to build authorizer for Storage API")
+    assert caught.value.command[1] == "init"
+    assert caught.value.command[-1].endswith("/config/backend.tfbackend")
+    assert 'key = "test.tfstate"' in (tmp_path / "env-prod" / "config" / "backend.tfbackend").read_text()
+    engine.close()
