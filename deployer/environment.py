@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from azure.core.credentials import TokenCredential
@@ -22,11 +23,17 @@ from deployer.dcr.spec import DcrSpec, load_spec
 from deployer.errors import ConfigError, ConfigProblem
 from deployer.miro.client import MiroClient
 from deployer.provision import DeploymentOutputs, Engine, ProgressCallback, Target
+from deployer.terraform.backend import BackendSettings
+from deployer.terraform.engine import TerraformEngine
+from deployer.terraform.runner import Timeouts
 
 if TYPE_CHECKING:
     from deployer.local import LocalCloud
 
-__all__ = ["Environment"]
+__all__ = ["WORK_DIR", "Environment"]
+
+#: Per-environment working files (Terraform's copy of the configuration, its data dir, local state).
+WORK_DIR = ".miro-sentinel"
 
 
 class Environment:
@@ -121,9 +128,7 @@ class Environment:
     def engine(self) -> Engine:
         """The provisioning engine named by ``engine`` in the settings."""
         if self.settings.engine == "terraform":
-            from deployer.terraform.engine import terraform_engine_for
-
-            return terraform_engine_for(self.settings, self.target, self.spec, progress=self._progress)
+            return self._terraform_engine()
         return ArmEngine(
             self.target,
             self.spec,
@@ -132,6 +137,33 @@ class Environment:
             principal_id=self.principal_id,
             progress=self._progress,
         )
+
+    def _terraform_engine(self) -> TerraformEngine:
+        s = self.settings
+        t = s.terraform
+        backend = BackendSettings(
+            kind="azurerm" if t.backend == "azurerm" else "local",
+            storage_account_name=t.state_storage_account or None,
+            container_name=t.state_container,
+            key=s.terraform_state_key,
+            resource_group_name=t.state_resource_group or None,
+            subscription_id=s.azure.subscription_id or None,
+            tenant_id=s.azure.tenant_id or None,
+            use_oidc=t.use_oidc,
+        )
+        engine = TerraformEngine(
+            self.target,
+            self.spec,
+            s.miro_token.reveal() if s.miro_token is not None else None,
+            work_dir=Path(WORK_DIR) / s.env_name / "terraform",
+            backend=backend,
+            binary=t.binary,
+            on_progress=self._progress,
+            create_resource_group=s.workspace.create,
+            timeouts=Timeouts(plan=t.timeout_seconds, apply=t.timeout_seconds),
+        )
+        self._closers.append(engine)
+        return engine
 
     def ingestion(self, outputs: DeploymentOutputs) -> IngestionClient:
         client = IngestionClient(outputs.logs_ingestion_endpoint, self.credential, self.cloud)

@@ -25,12 +25,7 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _run_lines(workflow: dict[str, Any]) -> list[str]:
-    return [
-        step["run"]
-        for job in workflow["jobs"].values()
-        for step in job.get("steps", [])
-        if "run" in step
-    ]
+    return [step["run"] for job in workflow["jobs"].values() for step in job.get("steps", []) if "run" in step]
 
 
 def _commands(script: str) -> list[list[str]]:
@@ -63,7 +58,12 @@ def test_there_are_the_three_workflows() -> None:
 
 def test_workflows_match_the_github_workflow_schema() -> None:
     done = subprocess.run(
-        [Path(sys.executable).parent / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
+        [
+            Path(sys.executable).parent / "check-jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, WORKFLOWS),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -79,7 +79,9 @@ def test_every_run_step_calls_a_command_of_the_project(path: Path) -> None:
             if program == "make":
                 assert set(words[1:]) <= MAKE_TARGETS, f"{path.name}: make target {words[1:]} not in the Makefile"
             elif program == ".venv/bin/miro-sentinel":
-                assert _cli_command_exists(words[1:]), f"{path.name}: `miro-sentinel {' '.join(words[1:])}` is not a command"
+                assert _cli_command_exists(words[1:]), (
+                    f"{path.name}: `miro-sentinel {' '.join(words[1:])}` is not a command"
+                )
             else:
                 assert (REPO_ROOT / program).is_file(), f"{path.name}: `{program}` is not a file of the project"
 

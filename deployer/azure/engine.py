@@ -104,10 +104,6 @@ class ArmEngine:
 
     # --- desired bodies -----------------------------------------------------------------------------
 
-    @property
-    def _dcr_tags(self) -> dict[str, str]:
-        return {**self.target.tags, bodies.TOKEN_VERSION_TAG: self.target.token_version}
-
     def _table_body(self) -> dict[str, Any]:
         t = self.target
         return bodies.table_body(
@@ -127,7 +123,8 @@ class ArmEngine:
             location=t.location,
             dce_id=t.dce_resource_id,
             workspace_resource_id=t.workspace_resource_id,
-            tags=self._dcr_tags,
+            tags=t.tags,
+            token_version=t.token_version,
         )
 
     def _role_body(self) -> dict[str, Any]:

@@ -104,12 +104,21 @@ def dce_body(*, location: str, tags: Mapping[str, str]) -> dict[str, Any]:
 
 
 def dcr_body(
-    spec: DcrSpec, *, location: str, dce_id: str, workspace_resource_id: str, tags: Mapping[str, str]
+    spec: DcrSpec,
+    *,
+    location: str,
+    dce_id: str,
+    workspace_resource_id: str,
+    tags: Mapping[str, str],
+    token_version: str,
 ) -> dict[str, Any]:
-    """``Microsoft.Insights/dataCollectionRules`` (api-version 2023-03-11), DCE-based as CCF requires."""
+    """``Microsoft.Insights/dataCollectionRules`` (api-version 2023-03-11), DCE-based as CCF requires.
+
+    ``token_version`` goes in a tag: the connector's token cannot be read back, its version can.
+    """
     return {
         "location": location,
-        "tags": _tags(tags),
+        "tags": {**_tags(tags), TOKEN_VERSION_TAG: token_version},
         "properties": {
             "description": "Miro audit events into the custom table (miro-sentinel).",
             "dataCollectionEndpointId": dce_id,

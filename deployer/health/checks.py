@@ -133,7 +133,12 @@ def check_dcr(ctx: HealthContext) -> CheckResult:
     t, spec = ctx.target, ctx.spec
     dcr = _arm(ctx).get_dcr(t.resource_group, t.dcr_name)
     wanted = bodies.dcr_body(
-        spec, location=t.location, dce_id=t.dce_resource_id, workspace_resource_id=t.workspace_resource_id, tags=t.tags
+        spec,
+        location=t.location,
+        dce_id=t.dce_resource_id,
+        workspace_resource_id=t.workspace_resource_id,
+        tags=t.tags,
+        token_version=t.token_version,
     )["properties"]
     drift = differences(wanted, dcr.get("properties", {}))
     if drift:

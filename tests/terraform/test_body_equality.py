@@ -52,7 +52,12 @@ def python_bodies(spec: DcrSpec, inputs: dict[str, Any]) -> dict[str, Any]:
         ),
         "dce_body": bodies.dce_body(location=inputs["location"], tags=inputs["tags"]),
         "dcr_body": bodies.dcr_body(
-            spec, location=inputs["location"], dce_id=dce, workspace_resource_id=workspace, tags=inputs["tags"]
+            spec,
+            location=inputs["location"],
+            dce_id=dce,
+            workspace_resource_id=workspace,
+            tags=inputs["tags"],
+            token_version=inputs["miro_token_version"],
         ),
         "connector_definition_body": bodies.connector_definition_body(
             spec, definition_name=inputs["connector_definition_name"]
@@ -113,6 +118,7 @@ CASES = {
             "validation_principal_id": "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE",
             "validation_principal_type": "Group",
             "workspace_resource_group_name": "rg-sentinel",
+            "miro_token_version": "2026-11.rotated",
         },
     ),
 }

@@ -35,8 +35,10 @@ locals {
   dcr_resource_id               = "${local.resource_group_id}/providers/Microsoft.Insights/dataCollectionRules/${var.data_collection_rule_name}"
 
   # Mirrors deployer.dcr.bodies: MANAGED_BY_TAG, DCR_DESTINATION_NAME, MONITORING_METRICS_PUBLISHER_ROLE_ID.
-  managed_by_tag                       = { "managed-by" = "miro-sentinel" }
-  tags                                 = merge(var.tags, local.managed_by_tag)
+  managed_by_tag = { "managed-by" = "miro-sentinel" }
+  tags           = merge(var.tags, local.managed_by_tag)
+  # The token cannot be read back from Sentinel; its version, on the DCR, can (deployer.dcr.bodies.TOKEN_VERSION_TAG).
+  dcr_tags                             = merge(local.tags, { "miro-sentinel-token-version" = var.miro_token_version })
   dcr_destination_name                 = "sentinelWorkspace"
   monitoring_metrics_publisher_role_id = "3913510d-42f4-4e42-8a64-420c390055eb"
   miro_api_base_url                    = replace(var.miro_api_base_url, "/\\/+$/", "")

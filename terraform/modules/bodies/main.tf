@@ -29,7 +29,7 @@ locals {
   # Microsoft.Insights/dataCollectionRules@2023-03-11, DCE-based as the CCF connector requires.
   dcr_body = {
     location = var.location
-    tags     = local.tags
+    tags     = local.dcr_tags
     properties = {
       description              = "Miro audit events into the custom table (miro-sentinel)."
       dataCollectionEndpointId = local.dce_resource_id

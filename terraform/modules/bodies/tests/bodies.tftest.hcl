@@ -26,8 +26,26 @@ run "managed_by_tag_is_added_and_cannot_be_overridden" {
   }
 
   assert {
-    condition     = output.dce_body.tags == { env = "test", "managed-by" = "miro-sentinel" } && output.dcr_body.tags == output.dce_body.tags
-    error_message = "DCE and DCR must carry the caller's tags plus managed-by = miro-sentinel."
+    condition     = output.dce_body.tags == { env = "test", "managed-by" = "miro-sentinel" }
+    error_message = "The DCE must carry the caller's tags plus managed-by = miro-sentinel."
+  }
+
+  assert {
+    condition     = output.dcr_body.tags == { env = "test", "managed-by" = "miro-sentinel", "miro-sentinel-token-version" = "1" }
+    error_message = "The DCR must carry the caller's tags, managed-by = miro-sentinel and the token version."
+  }
+}
+
+run "a_new_token_version_changes_only_the_dcr_tag" {
+  command = plan
+
+  variables {
+    miro_token_version = "2"
+  }
+
+  assert {
+    condition     = output.dcr_body.tags["miro-sentinel-token-version"] == "2" && !contains(keys(output.dce_body.tags), "miro-sentinel-token-version")
+    error_message = "miro_token_version must reach the DCR's tags (and only the DCR's)."
   }
 }
 
