@@ -13,7 +13,7 @@ DEPLOYER = REPO_ROOT / "deployer"
 
 #: Only the client of each external system may import its library (DESIGN.md, rules of the house).
 CLIENT_IMPORTS = {
-    "requests": ("deployer/miro/",),
+    "requests": ("deployer/miro/", "deployer/local.py"),
     "azure": ("deployer/azure/", "deployer/local.py"),
     "subprocess": ("deployer/terraform/", "deployer/local.py"),
 }

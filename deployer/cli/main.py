@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from deployer import __version__
-from deployer.cli import config_cmd, dcr_cmd
+from deployer.cli import check_token, config_cmd, dcr_cmd, deploy, destroy, emulator_cmd, health, plan, validate
 from deployer.cli._common import State
 from deployer.errors import EXIT_EXTERNAL, EXIT_USAGE, ConfigError, DeployerError
 
@@ -35,8 +35,18 @@ def cli(ctx: click.Context, debug: bool, envs_dir: Path) -> None:
     ctx.obj = State(debug=debug, envs_dir=envs_dir)
 
 
-cli.add_command(config_cmd.config)
-cli.add_command(dcr_cmd.dcr)
+for command in (
+    deploy.deploy,
+    plan.plan,
+    destroy.destroy,
+    check_token.check_token,
+    validate.validate,
+    health.health,
+    dcr_cmd.dcr,
+    config_cmd.config,
+    emulator_cmd.emulator,
+):
+    cli.add_command(command)
 
 
 def _print_error(error: DeployerError) -> None:
