@@ -30,7 +30,7 @@ setup: $(STAMP) $(CHECKOV)
 	@scripts/check-terraform || true
 
 demo: setup
-	$(BIN)/miro-sentinel dcr test
+	$(BIN)/miro-sentinel deploy --env local
 
 lint: setup
 	$(BIN)/ruff format --check deployer emulator tests benchmarks
