@@ -17,8 +17,9 @@ from deployer.azure.cloud import PUBLIC_CLOUD, AzureCloud
 from deployer.azure.credentials import credential_for, signed_in_object_id
 from deployer.azure.engine import ArmEngine
 from deployer.azure.ingestion import IngestionClient
+from deployer.azure.keyvault import read_secret
 from deployer.azure.query import QueryClient
-from deployer.config import Settings
+from deployer.config import Secret, Settings
 from deployer.dcr.spec import DcrSpec, load_spec
 from deployer.errors import ConfigError, ConfigProblem
 from deployer.miro.client import MiroClient
@@ -67,6 +68,14 @@ class Environment:
         return self.local.apply_to(self._given)
 
     # --- Azure ----------------------------------------------------------------------------------------
+
+    @cached_property
+    def miro_token(self) -> Secret | None:
+        """The token from the environment or stdin (read with the settings) or, when so configured, Key Vault."""
+        s = self.settings
+        if s.miro_token is None and s.miro.token_source == "keyvault":
+            return read_secret(s.miro.keyvault_secret_id, self.credential, self.cloud)
+        return s.miro_token
 
     @cached_property
     def cloud(self) -> AzureCloud:
@@ -133,7 +142,7 @@ class Environment:
             self.target,
             self.spec,
             self.arm,
-            token=self.settings.miro_token,
+            token=self.miro_token,
             principal_id=self.principal_id,
             progress=self._progress,
         )
@@ -154,7 +163,7 @@ class Environment:
         engine = TerraformEngine(
             self.target,
             self.spec,
-            s.miro_token.reveal() if s.miro_token is not None else None,
+            self.miro_token.reveal() if self.miro_token is not None else None,
             work_dir=Path(WORK_DIR) / s.env_name / "terraform",
             backend=backend,
             binary=t.binary,
@@ -180,14 +189,15 @@ class Environment:
     def miro(self) -> MiroClient:
         """A Miro client with the environment's token; raises ConfigError when there is none."""
         s = self.settings
-        if s.miro_token is None:
+        token = self.miro_token
+        if token is None:
             raise ConfigError(
                 [ConfigProblem(s.miro.token_env_var, "miro.token", f"is not set; export {s.miro.token_env_var}")],
                 remedy="the token comes from the environment (or stdin), never from a flag",
             )
         client = MiroClient(
             s.miro.api_base_url,
-            s.miro_token,
+            token,
             timeout=s.miro.timeout_seconds,
             max_attempts=s.miro.max_attempts,
             retry_budget=s.miro.retry_budget_seconds,

@@ -23,5 +23,10 @@ def health(state: State, env_name: str, overrides: tuple[str, ...], output: str)
     """
     settings = load(state, env_name, overrides)
     run_command(
-        state, settings, output, lambda env, ui: pipeline.health(env, ui, with_token=settings.miro_token is not None)
+        state,
+        settings,
+        output,
+        lambda env, ui: pipeline.health(
+            env, ui, with_token=settings.miro_token is not None or settings.miro.token_source == "keyvault"
+        ),
     )
