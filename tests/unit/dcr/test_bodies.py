@@ -1,0 +1,90 @@
+"""ARM bodies built from dcr/: what the arm engine sends (Terraform's equality is in tests/terraform)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from deployer.dcr import bodies
+from deployer.dcr.spec import load_spec
+
+SPEC = load_spec()
+
+
+def test_dcr_routes_the_stream_through_the_transform_into_the_table() -> None:
+    body = bodies.dcr_body(
+        SPEC,
+        location="westeurope",
+        dce_id="/dce",
+        workspace_resource_id="/ws",
+        tags={"owner": "secops"},
+        token_version="3",
+    )
+    props = body["properties"]
+    assert props["dataCollectionEndpointId"] == "/dce"
+    assert list(props["streamDeclarations"]) == ["Custom-MiroAuditLogs_CL"]
+    [flow] = props["dataFlows"]
+    assert flow == {
+        "streams": ["Custom-MiroAuditLogs_CL"],
+        "destinations": [bodies.DCR_DESTINATION_NAME],
+        "transformKql": SPEC.transform,
+        "outputStream": "Custom-MiroAuditLogs_CL",
+    }
+    assert body["tags"] == {"owner": "secops", "managed-by": "miro-sentinel", bodies.TOKEN_VERSION_TAG: "3"}
+
+
+def test_managed_by_tag_cannot_be_overridden() -> None:
+    assert bodies.dce_body(location="x", tags={"managed-by": "someone"})["tags"]["managed-by"] == "miro-sentinel"
+
+
+def test_connector_body_carries_no_token_and_points_at_our_dcr() -> None:
+    body = bodies.connector_body(
+        SPEC,
+        definition_name="MiroSentinelAuditLogs",
+        dce_logs_ingestion_endpoint="https://dce.example.ingest.monitor.azure.com",
+        dcr_immutable_id="dcr-0123",
+        miro_api_base_url="https://api.miro.com/",
+    )
+    assert body["kind"] == "RestApiPoller"
+    props = body["properties"]
+    assert props["dcrConfig"] == {
+        "dataCollectionEndpoint": "https://dce.example.ingest.monitor.azure.com",
+        "dataCollectionRuleImmutableId": "dcr-0123",
+        "streamName": "Custom-MiroAuditLogs_CL",
+    }
+    assert props["request"]["apiEndpoint"] == "https://api.miro.com/v2/audit/logs"
+    assert props["paging"]["nextPageTokenJsonPath"] == "$.cursor"
+    assert props["auth"] == {"type": "APIKey", "ApiKeyName": "Authorization", "IsAPIKeyInPostPayload": False}
+    assert "Bearer" not in json.dumps(body)
+
+
+def test_connector_secret_holds_only_the_bearer_header_value() -> None:
+    assert bodies.connector_secret("t0k") == {"properties": {"auth": {"APIKey": "Bearer t0k"}}}
+
+
+def test_definition_names_the_table_everywhere() -> None:
+    body = bodies.connector_definition_body(SPEC, definition_name="MyDefinition")
+    ui = body["properties"]["connectorUiConfig"]
+    assert ui["id"] == "MyDefinition"
+    assert ui["graphQueriesTableName"] == "MiroAuditLogs_CL"
+    assert ui["dataTypes"][0]["lastDataReceivedQuery"].startswith("MiroAuditLogs_CL\n")
+
+
+def test_role_assignment_name_is_a_stable_guid() -> None:
+    first = bodies.role_assignment_name("/subscriptions/S/x", "ABC")
+    assert first == bodies.role_assignment_name("/SUBSCRIPTIONS/s/X", "abc")
+    assert uuid.UUID(first).version == 5
+    assert first != bodies.role_assignment_name("/subscriptions/S/x", "other")
+
+
+def test_template_refuses_missing_placeholders_and_unsafe_values() -> None:
+    with pytest.raises(ValueError, match=r"placeholder \$\{name\} has no value"):
+        bodies.render_template('{"a": "${name}"}', {})
+    with pytest.raises(ValueError, match="contains a quote, backslash or control character"):
+        bodies.render_template('{"a": "${name}"}', {"name": 'x", "b": "y'})
+
+
+def test_jsonpath_dollars_are_not_placeholders() -> None:
+    assert bodies.render_template('{"p": "$.data", "q": "${v}"}', {"v": "1"}) == {"p": "$.data", "q": "1"}
