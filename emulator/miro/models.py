@@ -102,6 +102,7 @@ class MiroBackend:
     :param clock: the cloud's (virtual) clock.
     :param documents: where tokens, added events and settings are kept.
     :param secret: the cloud's secret, from which the default token is derived.
+    :param base_url: where this Miro is served (``https://127.0.0.1:PORT/miro``), for the ready line.
     """
 
     def __init__(
@@ -110,9 +111,11 @@ class MiroBackend:
         clock: Clock,
         documents: Documents,
         secret: str,
+        base_url: str = "",
         settings: MiroSettings | None = None,
     ) -> None:
         self._clock = clock
+        self.base_url = base_url
         self._documents = documents
         self.initial_settings = settings or MiroSettings()
         kept = documents.documents(_SETTINGS).get("current")
@@ -126,6 +129,10 @@ class MiroBackend:
         for body in documents.documents(_EVENTS).values():
             self._added.append(AuditEvent((body["key"][0], body["key"][1]), body["body"]))
         self._added.sort(key=lambda e: e.key)
+
+    def ready_info(self) -> dict[str, str]:
+        """The ready line's Miro keys: where Miro is and a valid token."""
+        return {"miro_base_url": self.base_url, "miro_token": self.tokens.default_token}
 
     # --- control -------------------------------------------------------------------------------------
 
