@@ -101,12 +101,16 @@ class PollerConfig:
     is_active: bool
 
 
+#: What :func:`lookup` returns for a name given twice (the problem is already reported).
+AMBIGUOUS = object()
+
+
 def lookup(mapping: Mapping[str, Any], name: str, path: str, problems: list[Problem]) -> Any:
     """``mapping[name]`` with the name matched case-insensitively (``None`` when absent)."""
     found = [key for key in mapping if isinstance(key, str) and key.lower() == name.lower()]
     if len(found) > 1:
         problems.append(Problem(f"{path}.{name}", f"given more than once in different cases: {', '.join(found)}"))
-        return None
+        return AMBIGUOUS
     return mapping[found[0]] if found else None
 
 
@@ -114,19 +118,24 @@ class _Reader:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def section(self, parent: Mapping[str, Any], name: str, path: str, *, required: bool) -> Mapping[str, Any]:
+    def section(self, parent: Mapping[str, Any], name: str, path: str, *, required: bool) -> Mapping[str, Any] | None:
+        """The object at ``name``; ``None`` (the problem reported) when it is absent or not an object."""
         value = lookup(parent, name, path, self.problems)
+        if value is AMBIGUOUS:
+            return None
         if value is None:
             if required:
                 self.problems.append(Problem(f"{path}.{name}", "is required"))
-            return {}
+            return None
         if not isinstance(value, dict):
             self.problems.append(Problem(f"{path}.{name}", "must be an object"))
-            return {}
+            return None
         return value
 
     def string(self, parent: Mapping[str, Any], name: str, path: str, *, required: bool = False) -> str | None:
         value = lookup(parent, name, path, self.problems)
+        if value is AMBIGUOUS:
+            return None
         if value is None or value == "":
             if required:
                 self.problems.append(Problem(f"{path}.{name}", "is required"))
@@ -140,7 +149,7 @@ class _Reader:
         self, parent: Mapping[str, Any], name: str, path: str, *, default: int | None, low: int, high: int | None
     ) -> int | None:
         value = lookup(parent, name, path, self.problems)
-        if value is None:
+        if value is None or value is AMBIGUOUS:
             return default
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value)
@@ -155,7 +164,7 @@ class _Reader:
 
     def boolean(self, parent: Mapping[str, Any], name: str, path: str, *, default: bool) -> bool:
         value = lookup(parent, name, path, self.problems)
-        if value is None:
+        if value is None or value is AMBIGUOUS:
             return default
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
@@ -166,7 +175,7 @@ class _Reader:
 
     def string_map(self, parent: Mapping[str, Any], name: str, path: str) -> dict[str, str]:
         value = lookup(parent, name, path, self.problems)
-        if value is None:
+        if value is None or value is AMBIGUOUS:
             return {}
         if not isinstance(value, dict):
             self.problems.append(Problem(f"{path}.{name}", "must be an object of names to values"))
@@ -198,13 +207,13 @@ def read_poller_config(properties: Mapping[str, Any]) -> PollerConfig:
     r = _Reader()
     p = "properties"
     definition = r.string(properties, "connectorDefinitionName", p, required=True)
-    request = r.section(properties, "request", p, required=True)
+    request = r.section(properties, "request", p, required=True) or {}
     auth = r.section(properties, "auth", p, required=True)
     dcr = r.section(properties, "dcrConfig", p, required=True)
     response = r.section(properties, "response", p, required=True)
     paging_raw = r.section(properties, "paging", p, required=False)
 
-    endpoint = _request(r, request)
+    endpoint = _request(r, request) if request else None
     q = f"{p}.request"
     window = r.integer(request, "queryWindowInMin", q, default=5, low=1, high=None) or 5
     retry = r.integer(request, "retryCount", q, default=3, low=1, high=6) or 3
@@ -225,14 +234,16 @@ def read_poller_config(properties: Mapping[str, Any]) -> PollerConfig:
     query = r.string_map(request, "queryParameters", q)
     headers = r.string_map(request, "headers", q)
 
-    events_paths, status_path, status_value = _response(r, response)
-    paging = _paging(r, paging_raw) if paging_raw else None
-    auth_headers = _auth(r, auth)
-    target = DcrTarget(
-        endpoint=r.string(dcr, "dataCollectionEndpoint", f"{p}.dcrConfig", required=True) or "",
-        rule_immutable_id=r.string(dcr, "dataCollectionRuleImmutableId", f"{p}.dcrConfig", required=True) or "",
-        stream=r.string(dcr, "streamName", f"{p}.dcrConfig", required=True) or "",
-    )
+    events_paths, status_path, status_value = _response(r, response) if response is not None else ((), None, None)
+    paging = _paging(r, paging_raw) if paging_raw is not None else None
+    auth_headers = _auth(r, auth) if auth is not None else {}
+    target = DcrTarget("", "", "")
+    if dcr is not None:
+        target = DcrTarget(
+            endpoint=r.string(dcr, "dataCollectionEndpoint", f"{p}.dcrConfig", required=True) or "",
+            rule_immutable_id=r.string(dcr, "dataCollectionRuleImmutableId", f"{p}.dcrConfig", required=True) or "",
+            stream=r.string(dcr, "streamName", f"{p}.dcrConfig", required=True) or "",
+        )
     if target.stream and not target.stream.startswith("Custom-"):
         r.problems.append(Problem(f"{p}.dcrConfig.streamName", "must be a custom stream, starting with 'Custom-'"))
     add_on = r.string_map(properties, "addOnAttributes", p)
@@ -278,7 +289,7 @@ def _request(r: _Reader, request: Mapping[str, Any]) -> str | None:
     elif method.upper() != "GET":
         r.unsupported(f"{q}.httpMethod", f"{method.upper()} requests are not emulated (only GET)")
     for name in ("queryParametersTemplate", "queryTimeIntervalAttributeName"):
-        if lookup(request, name, q, r.problems) is not None:
+        if lookup(request, name, q, r.problems) not in (None, AMBIGUOUS):
             r.unsupported(f"{q}.{name}", "is not emulated")
     return endpoint
 
@@ -287,7 +298,9 @@ def _response(r: _Reader, response: Mapping[str, Any]) -> tuple[tuple[JsonPath, 
     q = "properties.response"
     raw = lookup(response, "eventsJsonPaths", q, r.problems)
     paths: list[JsonPath] = []
-    if not isinstance(raw, list) or not raw:
+    if raw is AMBIGUOUS:
+        pass
+    elif not isinstance(raw, list) or not raw:
         r.problems.append(Problem(f"{q}.eventsJsonPaths", "is required: a non-empty list of JSON paths"))
     else:
         for i, text in enumerate(raw):
