@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 import pytest
+from ccf_support import InProcessMiro, official_properties
 
 from emulator.ccf.config import read_poller_config
 from emulator.ccf.poller import (
@@ -27,7 +28,6 @@ from emulator.ccf.poller import (
 from emulator.extension import ManualClock, MemoryDocuments
 from emulator.miro.models import MiroBackend
 from emulator.miro.times import to_micros
-from tests.emulator.ccf.support import InProcessMiro, official_properties
 from tests.support import requires_shared
 
 pytestmark = [pytest.mark.shared, requires_shared]

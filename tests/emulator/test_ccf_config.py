@@ -7,9 +7,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from ccf_support import official_properties
 
 from emulator.ccf.config import ConfigRefused, read_poller_config
-from tests.emulator.ccf.support import official_properties
 from tests.support import requires_shared
 
 pytestmark = [pytest.mark.shared, requires_shared]
