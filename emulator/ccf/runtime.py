@@ -28,18 +28,17 @@ from emulator.ccf.config import ConfigRefused, DcrTarget, read_poller_config
 from emulator.ccf.health import LogStoreHealthSink
 from emulator.ccf.http import requests_sender
 from emulator.ccf.poller import ConnectorIdentity, IngestFailed, PollerSettings, PollState, WindowPoller
+from emulator.sentinel.models import SENTINEL_APP_ID
 from emulator.sentinel.urls import backend as sentinel_backend
 
 if TYPE_CHECKING:
     from emulator.cloud import Cloud
 
-__all__ = ["SENTINEL_APP_ID", "CcfBackend", "CloudIngestor"]
+__all__ = ["CcfBackend", "CloudIngestor"]
 
 _log = logging.getLogger(__name__)
 
 _STATE = "ccf.state"
-#: The application id Sentinel's connectors call other services with (shown in DCR metrics' callers).
-SENTINEL_APP_ID = "98785600-1bb7-4fb9-b9fa-19afe2c8a360"
 #: How often an idle worker looks again (real seconds), so changes are never missed for long.
 _IDLE_REAL_SECONDS = 0.5
 #: The Logs Ingestion API's limit on one call; a page is sent in calls below it.
@@ -192,13 +191,17 @@ class CcfBackend:
         for worker in workers:
             worker.stop()
 
-    def reset(self) -> None:
-        """Stop every poller and forget their progress (the connectors themselves are gone with ARM's reset)."""
-        self.paused.clear()
+    def quiesce(self) -> None:
+        """Stop every poller thread (before the cloud's reset takes the state away)."""
         with self._lock:
             workers, self._workers = list(self._workers.values()), {}
         for worker in workers:
             worker.stop()
+
+    def reset(self) -> None:
+        """Forget every poller's progress and settings (the connectors are gone with ARM's reset)."""
+        self.quiesce()
+        self.paused.clear()
         self.cloud.store.clear_documents(_STATE)
         self.settings = PollerSettings()
 
