@@ -257,24 +257,26 @@ class WindowPoller:
                 attempts_total += attempts
                 if page is None:
                     return None
-                if page.events and not self.state.token_ingested:
+                ingested = bool(page.events) and not self.state.token_ingested
+                if ingested:
                     self._ingest(page.events)
                     self.state.events += len(page.events)
                     self.state.total_events += len(page.events)
                     self.state.pages += 1
                     self.state.total_pages += 1
                     self.state.token_ingested = True
-                    self._save(self.state)
                 if page.token is None or not page.events:
                     return self._complete(start, end, attempts_total)
                 if page.token == self.state.token:
                     # The page at this token is in; the server sent the same token back and would loop.
+                    self._save(self.state)
                     raise _Failure(
                         "PagingLoop",
                         "the server answered with the same next-page token it was sent; paging would never end",
                         transient=False,
                         attempts=0,
                     )
+                # One save per page: the next token, its page not yet in.
                 self.state.token = page.token
                 self.state.token_ingested = False
                 self._save(self.state)

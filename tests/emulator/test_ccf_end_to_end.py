@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -266,3 +268,53 @@ def test_an_inactive_connector_fetches_nothing_until_it_is_activated(
     entry = control.wait_for_windows(CONNECTOR, 3)
     ids = collected_ids(logs, info)
     assert len(ids) == len(set(ids)) and sorted(ids) == sorted(expected_ids(control, entry))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_restarted_cloud_resumes_each_connector_where_it_stopped(tmp_path: Path) -> None:
+    from emulator.server import EmulatorServer
+
+    # Given a connector that has collected two windows when the cloud stops (same state dir and port)
+    port = _free_port()
+    with EmulatorServer(tmp_path, port=port, time_scale=1200) as server:
+        info = dict(server.info)
+        credential = make_credential(info)
+        control = Control(info)
+        control.call("PATCH", "/miro/settings", {"events_per_minute": 60})
+        sentinel = SentinelArm(info, credential)
+        pipeline = deploy_pipeline(info, credential)
+        assert (
+            sentinel.put(
+                "dataConnectorDefinitions", "MiroAuditLogsDataConnector", official_definition(info)
+            ).status_code
+            == 201
+        )
+        connect(info, sentinel, pipeline, info["miro_token"])
+        before = control.wait_for_windows(CONNECTOR, 2)["state"]["windows_done"]
+        sentinel.close()
+        credential.close()
+
+    # When it starts again
+    with EmulatorServer(tmp_path, port=port, time_scale=1200) as server:
+        again = dict(server.info)
+        control = Control(again)
+        credential = make_credential(again)
+        entry = control.wait_for_windows(CONNECTOR, before + 2)
+        with LogsQueryClient(
+            credential,
+            endpoint=again["query_endpoint"],
+            audience="https://api.loganalytics.io",
+            connection_verify=again["ca_cert"],
+        ) as logs:
+            ids = collected_ids(logs, again)
+        expected = expected_ids(control, entry)
+        credential.close()
+
+    # Then the same token still works and the windows before and after the restart are in, once
+    assert again["miro_token"] == info["miro_token"]
+    assert len(ids) == len(set(ids)) == len(expected) and sorted(ids) == sorted(expected)
