@@ -21,7 +21,6 @@ from typing import Any
 import requests
 from azure.identity import ClientSecretCredential
 from azure.mgmt.loganalytics import LogAnalyticsManagementClient
-from azure.mgmt.monitor import MonitorManagementClient
 
 from benchmarks import Result
 from deployer.dcr import bodies
@@ -55,11 +54,11 @@ class _Cloud:
         answer.raise_for_status()
         return answer.json() if answer.content else None
 
-    def arm_put(self, path: str, body: Any) -> dict[str, Any]:
+    def arm_put(self, path: str, body: Any, api_version: str = "2025-09-01") -> dict[str, Any]:
         token = self.credential.get_token("https://management.azure.com/.default").token
         answer = self.http.put(
             self.info["arm_endpoint"] + path,
-            params={"api-version": "2025-09-01"},
+            params={"api-version": api_version},
             json=body,
             headers={"Authorization": f"Bearer {token}"},
             timeout=60,
@@ -76,19 +75,24 @@ class _Cloud:
         with LogAnalyticsManagementClient(self.credential, info["subscription_id"], polling_interval=0, **sdk) as la:
             table = bodies.table_body(spec, plan="Analytics", retention_in_days=30, total_retention_in_days=30)
             la.tables.begin_create_or_update(group, info["workspace_name"], spec.table.name, table).result()
-        with MonitorManagementClient(self.credential, info["subscription_id"], **sdk) as monitor:
-            dce = monitor.data_collection_endpoints.create(group, "dce-bench", bodies.dce_body(location=location, tags={}))
-            dcr_body = bodies.dcr_body(
-                spec, location=location, dce_id=dce.id, workspace_resource_id=info["workspace_resource_id"], tags={}
-            )
-            rule = monitor.data_collection_rules.create(group, "dcr-bench", dcr_body)
+        insights = f"/subscriptions/{info['subscription_id']}/resourceGroups/{group}/providers/Microsoft.Insights"
+        dce = self.arm_put(
+            f"{insights}/dataCollectionEndpoints/dce-bench", bodies.dce_body(location=location, tags={}), "2023-03-11"
+        )
+        dcr = bodies.dcr_body(
+            spec, location=location, dce_id=dce["id"], workspace_resource_id=info["workspace_resource_id"], tags={}
+        )
+        rule = self.arm_put(f"{insights}/dataCollectionRules/dcr-bench", dcr, "2023-03-11")
         workspace = info["workspace_resource_id"] + _SENTINEL
-        self.arm_put(f"{workspace}/dataConnectorDefinitions/{_DEFINITION}", bodies.connector_definition_body(spec, definition_name=_DEFINITION))
+        self.arm_put(
+            f"{workspace}/dataConnectorDefinitions/{_DEFINITION}",
+            bodies.connector_definition_body(spec, definition_name=_DEFINITION),
+        )
         connector = bodies.connector_body(
             spec,
             definition_name=_DEFINITION,
-            dce_logs_ingestion_endpoint=dce.logs_ingestion.endpoint,
-            dcr_immutable_id=rule.immutable_id,
+            dce_logs_ingestion_endpoint=dce["properties"]["logsIngestion"]["endpoint"],
+            dcr_immutable_id=rule["properties"]["immutableId"],
             miro_api_base_url=info["miro_base_url"],
         )
         connector["properties"]["auth"].update(bodies.connector_secret(info["miro_token"])["properties"]["auth"])
@@ -137,7 +141,9 @@ def _throughput(quick: bool) -> list[Result]:
             "events/s",
             f"{events:,} events in {pages:,} pages of 100, {state['windows_done']} windows, {elapsed:.1f} s to table",
         ),
-        Result("CCF pages fetched and ingested", pages / elapsed, "pages/s", "one HTTPS call to Miro + one ingestion each"),
+        Result(
+            "CCF pages fetched and ingested", pages / elapsed, "pages/s", "one HTTPS call to Miro + one ingestion each"
+        ),
     ]
 
 

@@ -26,7 +26,7 @@ from emulator.core.errors import EmulatorError
 
 from emulator.ccf.config import ConfigRefused, DcrTarget, read_poller_config
 from emulator.ccf.health import LogStoreHealthSink
-from emulator.ccf.http import requests_sender
+from emulator.ccf.http import RequestsSender
 from emulator.ccf.poller import ConnectorIdentity, IngestFailed, PollerSettings, PollState, WindowPoller
 from emulator.sentinel.models import SENTINEL_APP_ID
 from emulator.sentinel.urls import backend as sentinel_backend
@@ -113,6 +113,7 @@ class _Worker:
         #: Held while the poller fetches: :meth:`CcfBackend.pause` waits for it.
         self.busy = threading.Lock()
         self.poller: WindowPoller | None = None
+        self.sender = RequestsSender(backend.cloud.ca_cert)
         self.problem: str | None = None
         self.thread = threading.Thread(target=self._run, name=f"ccf-{connector_id.rsplit('/', 1)[-1]}", daemon=True)
 
@@ -148,6 +149,8 @@ class _Worker:
                     except Exception:
                         _log.exception("the poller of %s failed; it will try again", self.connector_id)
                         self.poller = None
+                    finally:
+                        self.sender.close()
                 if self.poller is not None:
                     until_due = (self.poller.next_due() - clock.now()).total_seconds()
                     wait = min(max(clock.real_seconds(until_due), 0.0), _IDLE_REAL_SECONDS)
@@ -285,7 +288,7 @@ class CcfBackend:
             connector=ConnectorIdentity(connector.id, connector.name, connector.body.get("kind", "RestApiPoller")),
             config=config,
             state=PollState(**kept),
-            send=requests_sender(self.cloud.ca_cert),
+            send=worker.sender,
             ingestor=CloudIngestor(self.cloud, config.dcr, self.principal),
             health=LogStoreHealthSink(
                 self.cloud.logs.insert_records,

@@ -49,6 +49,9 @@ class Control:
         self.base = info["control_endpoint"]
         self.session = session(info)
 
+    def close(self) -> None:
+        self.session.close()
+
     def call(self, method: str, path: str, body: Any = None, *, expect: int | None = None) -> Any:
         response = self.session.request(method, self.base + path, json=body, timeout=30)
         if expect is not None:

@@ -49,10 +49,11 @@ def credential(info: dict[str, Any]) -> Iterator[ClientSecretCredential]:
 
 
 @pytest.fixture
-def control(info: dict[str, Any]) -> Control:
+def control(info: dict[str, Any]) -> Iterator[Control]:
     control = Control(info)
     control.call("PATCH", "/miro/settings", {"events_per_minute": 60})
-    return control
+    yield control
+    control.close()
 
 
 @pytest.fixture
@@ -298,6 +299,7 @@ def test_a_restarted_cloud_resumes_each_connector_where_it_stopped(tmp_path: Pat
         before = control.wait_for_windows(CONNECTOR, 2)["state"]["windows_done"]
         sentinel.close()
         credential.close()
+        control.close()
 
     # When it starts again
     with EmulatorServer(tmp_path, port=port, time_scale=1200) as server:
@@ -314,6 +316,7 @@ def test_a_restarted_cloud_resumes_each_connector_where_it_stopped(tmp_path: Pat
             ids = collected_ids(logs, again)
         expected = expected_ids(control, entry)
         credential.close()
+        control.close()
 
     # Then the same token still works and the windows before and after the restart are in, once
     assert again["miro_token"] == info["miro_token"]
