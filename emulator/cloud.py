@@ -123,8 +123,9 @@ class Cloud:
         self.pipeline.start()
 
     def close(self) -> None:
-        """Stop background work, remember the virtual time, and close the store."""
+        """Stop background work, process the records still staged, remember the virtual time, close the store."""
         self.pipeline.stop()
+        self.pipeline.flush()
         for backend in self._backends.values():
             closer = getattr(backend, "close", None)
             if callable(closer):

@@ -1,8 +1,10 @@
 """The local cloud's one embedded database: a DuckDB file in the state directory.
 
 Everything that must survive a restart lives here: JSON documents (ARM resources, Entra principals,
-the seeded identity, the clock), DCR metric events, records accepted but not yet transformed, and the
-Log Analytics tables themselves (one schema per workspace, see :mod:`emulator.logstore`).
+the seeded identity, the clock), DCR metric events, and the Log Analytics tables themselves (one
+schema per workspace, see :mod:`emulator.logstore`). Records accepted by the Logs Ingestion API but
+not yet transformed wait in ``staging.staged``, in memory: writing them to the file as well halved
+ingestion throughput, and a clean stop processes them before closing.
 
 DuckDB connections are not shared between threads: each thread gets its own cursor on the one database
 (:meth:`Store.cursor`). Appends from several cursors never conflict; changes to the same document do, so
@@ -30,7 +32,8 @@ CREATE TABLE IF NOT EXISTS emu.documents (collection VARCHAR, key VARCHAR, body 
 CREATE TABLE IF NOT EXISTS emu.metric_events (
     resource VARCHAR, ts TIMESTAMP, metric VARCHAR, stream VARCHAR, dimension VARCHAR, value DOUBLE
 );
-CREATE TABLE IF NOT EXISTS emu.staged (
+ATTACH IF NOT EXISTS ':memory:' AS staging;
+CREATE TABLE IF NOT EXISTS staging.staged (
     seq BIGINT, rule VARCHAR, stream VARCHAR, received TIMESTAMP, rec JSON
 );
 """

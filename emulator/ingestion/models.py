@@ -6,7 +6,7 @@ or a scope above it once propagated (403), the DCR's per-minute limits (429 with
 stream (declared and used by a data flow; 400), and the body (gzip or plain, a JSON array of
 objects; 400). Every call naming an existing DCR is counted in its metrics, failures included.
 
-Accepted records are staged in the store as they came; the pipeline (:mod:`.pipeline`) shapes them
+Accepted records are staged (in memory) as they came; the pipeline (:mod:`.pipeline`) shapes them
 by the stream declaration, runs the transform and writes the table, in batches. Azure also
 processes records after answering 204; queries and the metrics API wait for staged records first,
 so an ingestion latency of 0 means "visible to the next query".
@@ -64,9 +64,8 @@ class IngestionBackend:
         self._windows: dict[str, _Window] = {}
         self._windows_lock = threading.Lock()
         self._stage_lock = threading.Lock()
-        row = cloud.store.cursor().execute("SELECT coalesce(max(seq), 0) FROM emu.staged").fetchone()
         #: The sequence number of the last staged call (records of calls up to it are in the store).
-        self.last_seq = int(row[0]) if row else 0
+        self.last_seq = 0
 
     def reset(self) -> None:
         with self._windows_lock:
@@ -153,7 +152,7 @@ class IngestionBackend:
                     row = (
                         self._cloud.store.cursor()
                         .execute(
-                            "INSERT INTO emu.staged SELECT ?, ?, ?, ?, CASE WHEN json_type(json) = 'OBJECT' THEN json "
+                            "INSERT INTO staging.staged SELECT ?, ?, ?, ?, CASE WHEN json_type(json) = 'OBJECT' THEN json "
                             f"ELSE error('{_NOT_OBJECT}') END FROM read_json_objects(?, format='array', "
                             f"maximum_object_size={kql.MAX_RECORD_BYTES})",
                             [seq, immutable_id, stream, naive_utc(received), path],

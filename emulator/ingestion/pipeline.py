@@ -86,7 +86,7 @@ class Pipeline:
             upto = self._cloud.ingestion.last_seq
             groups = (
                 self._cloud.store.cursor()
-                .execute("SELECT DISTINCT rule, stream FROM emu.staged WHERE seq <= ? ORDER BY ALL", [upto])
+                .execute("SELECT DISTINCT rule, stream FROM staging.staged WHERE seq <= ? ORDER BY ALL", [upto])
                 .fetchall()
             )
             for rule, stream in groups:
@@ -101,30 +101,26 @@ class Pipeline:
         args = [immutable_id, stream, upto]
         cur = cloud.store.cursor()
         resource = cloud.arm.rules.by_immutable_id(immutable_id)
-        count_row = cur.execute(f"SELECT count(*) FROM emu.staged WHERE {where}", args).fetchone()
+        count_row = cur.execute(f"SELECT count(*) FROM staging.staged WHERE {where}", args).fetchone()
         count = int(count_row[0]) if count_row else 0
         try:
             compiled = cloud.arm.rules.compiled(immutable_id) if resource is not None else None
             flows = compiled.flows_for(stream) if compiled is not None else []
             if compiled is None or not flows:
                 raise _Dropped("the data collection rule or its data flow for the stream no longer exists")
+            # Staged records live in memory, rows in the file: DuckDB writes one database per transaction,
+            # so these are separate statements (a crash loses the staged records anyway).
             with cloud.schema_lock:
-                cur.execute("BEGIN TRANSACTION")
-                try:
-                    shaped = kql.shape_records_sql(
-                        compiled.streams[stream], f"(SELECT rec FROM emu.staged WHERE {where})", record="rec"
-                    )
-                    cur.execute(f"CREATE OR REPLACE TEMP TABLE source AS {shaped}", args)
-                    for flow in flows:
-                        self._write(compiled, flow, now)
-                    cur.execute(f"DELETE FROM emu.staged WHERE {where}", args)
-                    cur.execute("COMMIT")
-                except BaseException:
-                    cur.execute("ROLLBACK")
-                    raise
+                shaped = kql.shape_records_sql(
+                    compiled.streams[stream], f"(SELECT rec FROM staging.staged WHERE {where})", record="rec"
+                )
+                cur.execute(f"CREATE OR REPLACE TEMP TABLE source AS {shaped}", args)
+                for flow in flows:
+                    self._write(compiled, flow, now)
+                cur.execute(f"DELETE FROM staging.staged WHERE {where}", args)
         except (_Dropped, EmulatorError, duckdb.Error) as exc:
             _log.warning("dropping %d record(s) of %s/%s: %s", count, immutable_id, stream, exc)
-            cur.execute(f"DELETE FROM emu.staged WHERE {where}", args)
+            cur.execute(f"DELETE FROM staging.staged WHERE {where}", args)
             if resource is not None:
                 error_type = "TransformationFailed" if isinstance(exc, duckdb.Error) else "ConfigurationError"
                 cloud.metrics.record(

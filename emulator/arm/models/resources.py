@@ -175,6 +175,17 @@ class ResourceRegistry:
             found = [copy.deepcopy(r) for r in self._resources.values() if predicate(r)]
         return sorted(found, key=lambda r: r.id.lower())
 
+    def first(self, predicate: Callable[[Resource], bool]) -> Resource | None:
+        """A copy of the first resource (by id) for which ``predicate`` holds; copies nothing else."""
+        with self._lock:
+            found = sorted((r for r in self._resources.values() if predicate(r)), key=lambda r: r.id.lower())
+            return copy.deepcopy(found[0]) if found else None
+
+    def any(self, predicate: Callable[[Resource], bool]) -> bool:
+        """Whether ``predicate`` holds for a resource (it must not change what it is given)."""
+        with self._lock:
+            return any(predicate(r) for r in self._resources.values())
+
     def of_type(self, resource_type: str, *, under: str | None = None) -> list[Resource]:
         """Resources of ``resource_type`` (case-insensitive), optionally below scope ``under``."""
         wanted = resource_type.lower()

@@ -120,18 +120,19 @@ class RoleAssignments:
         """Whether ``object_id`` may perform ``action`` on ``resource_id`` now (propagated assignments only)."""
         now = self._cloud.clock.now()
         delay = dt.timedelta(seconds=self._cloud.settings.role_propagation_seconds)
-        for assignment in self._registry.of_type(ROLE_ASSIGNMENT_TYPE):
+
+        def grants(assignment: Resource) -> bool:
             props = assignment.properties
-            if props.get("principalId", "").lower() != object_id.lower():
-                continue
+            if assignment.type != ROLE_ASSIGNMENT_TYPE or props.get("principalId", "").lower() != object_id.lower():
+                return False
             if not covers(props["scope"], resource_id):
-                continue
+                return False
             if dt.datetime.fromisoformat(props["createdOn"].replace("Z", "+00:00")) + delay > now:
-                continue
+                return False
             role = ROLE_DEFINITIONS.get(_role_guid(props["roleDefinitionId"]))
-            if role is not None and role.allows(action, data=data):
-                return True
-        return False
+            return role is not None and role.allows(action, data=data)
+
+        return self._registry.any(grants)
 
     def authorize(self, principal: Principal, action: str, scope: str) -> None:
         """Raise ARM's 403 ``AuthorizationFailed`` unless ``principal`` may perform ``action`` at ``scope``."""
