@@ -63,17 +63,14 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    settings = Settings(
-        role_propagation_seconds=args.role_propagation_seconds,
-        ingestion_latency_seconds=args.ingestion_latency_seconds,
-    )
     server = EmulatorServer(
         Path(args.state_dir),
         host=args.host,
         port=args.port,
         time_scale=args.time_scale,
         seed=args.seed,
-        settings=settings,
+        role_propagation_seconds=args.role_propagation_seconds,
+        ingestion_latency_seconds=args.ingestion_latency_seconds,
     )
     try:
         info = server.start()

@@ -60,6 +60,14 @@ class VirtualClock:
             self._last = current
             return current
 
+    def advance(self, seconds: float) -> dt.datetime:
+        """Jump ``seconds`` (virtual, >= 0) ahead, e.g. to let a propagation delay pass without waiting."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._v0 += dt.timedelta(seconds=seconds)
+        return self.now()
+
     def real_seconds(self, virtual_seconds: float) -> float:
         """How many real seconds pass while ``virtual_seconds`` pass on this clock."""
         return max(virtual_seconds, 0.0) / self._scale

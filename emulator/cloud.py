@@ -119,8 +119,12 @@ class Cloud:
         self._backends: dict[str, Any] = {}
 
     def start(self) -> None:
-        """Start background work (the ingestion pipeline)."""
+        """Start background work: the ingestion pipeline, and extension backends that have ``start()``."""
         self.pipeline.start()
+        for backend in self._backends.values():
+            starter = getattr(backend, "start", None)
+            if callable(starter):
+                starter()
 
     def close(self) -> None:
         """Stop background work, process the records still staged, remember the virtual time, close the store."""
@@ -180,7 +184,8 @@ class Cloud:
     def backend(self, name: str, factory: Callable[[Cloud], T]) -> T:
         """The extension backend ``name``, created by ``factory(cloud)`` on first use.
 
-        A backend may have ``reset()`` (called by the control API's reset) and ``close()``.
+        A backend may have ``start()`` (called when the server is up), ``reset()`` (the control API's
+        reset) and ``close()`` (before the store closes).
         """
         if name not in self._backends:
             self._backends[name] = factory(self)

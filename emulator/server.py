@@ -13,6 +13,7 @@ one JSON line on stdout when ready.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import socket
 import threading
@@ -63,6 +64,8 @@ class EmulatorServer:
     :param time_scale: virtual seconds per real second.
     :param seed: makes generated ids reproducible.
     :param settings: initial runtime settings (what the control API's reset returns to).
+    :param role_propagation_seconds: shortcut for that setting (virtual seconds).
+    :param ingestion_latency_seconds: shortcut for that setting (virtual seconds).
     :param services: the services to serve (default: all of part 1).
     """
 
@@ -75,6 +78,8 @@ class EmulatorServer:
         time_scale: float = 1.0,
         seed: int | None = None,
         settings: Settings | None = None,
+        role_propagation_seconds: float | None = None,
+        ingestion_latency_seconds: float | None = None,
         services: Sequence[ServiceFactory] | None = None,
     ) -> None:
         self.state_dir = Path(state_dir).resolve()
@@ -82,7 +87,11 @@ class EmulatorServer:
         self.port = port
         self.time_scale = time_scale
         self.seed = seed
-        self.settings = settings
+        self.settings = dataclasses.replace(settings or Settings())
+        if role_propagation_seconds is not None:
+            self.settings.role_propagation_seconds = role_propagation_seconds
+        if ingestion_latency_seconds is not None:
+            self.settings.ingestion_latency_seconds = ingestion_latency_seconds
         self.services = services
         self.cloud: Cloud | None = None
         self.info: dict[str, Any] = {}

@@ -55,6 +55,14 @@ class ControlResponses:
     def clock(self, call: Call) -> Reply:
         return Reply(200, {"now": self.cloud.clock.now().isoformat(), "time_scale": self.cloud.clock.time_scale})
 
+    def advance_clock(self, call: Call) -> Reply:
+        """Move virtual time forward by ``{"seconds": N}`` (role propagation, latency, polling windows)."""
+        seconds = _json(call).get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise _bad("'seconds' must be a number >= 0")
+        now = self.cloud.clock.advance(float(seconds))
+        return Reply(200, {"now": now.isoformat(), "time_scale": self.cloud.clock.time_scale})
+
     def state(self, call: Call) -> Reply:
         """Everything the cloud holds, without secrets (resources, principals, tables, settings, faults)."""
         self.cloud.pipeline.flush()

@@ -23,6 +23,7 @@ def service(cloud: Cloud) -> Service:
         ("POST", "/reset", r.reset),
         ("POST", "/flush", r.flush),
         ("GET", "/clock", r.clock),
+        ("POST", "/clock/advance", r.advance_clock),
         ("GET", "/state", r.state),
         ("GET", "/settings", r.get_settings),
         ("PATCH", "/settings", r.patch_settings),

@@ -63,3 +63,19 @@ def test_real_seconds_converts_a_virtual_wait() -> None:
 def test_time_scale_must_be_positive_and_finite(scale: float) -> None:
     with pytest.raises(ValueError, match="time_scale must be a positive number"):
         VirtualClock(time_scale=scale)
+
+
+def test_advance_jumps_ahead_and_keeps_running() -> None:
+    real = FakeTime(1_800_000_000.0)
+    clock = VirtualClock(time_scale=2, real_time=real)
+    start = clock.now()
+
+    clock.advance(60)
+    real.value += 1
+
+    assert clock.now() - start == dt.timedelta(seconds=62)
+
+
+def test_advance_refuses_to_go_back() -> None:
+    with pytest.raises(ValueError, match="only moves forward"):
+        VirtualClock().advance(-1)

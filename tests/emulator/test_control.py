@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -174,3 +175,11 @@ def test_a_control_request_needs_json(emulator: dict[str, Any], http: Http) -> N
     response = requests.post(emulator["control_endpoint"] + "/faults", data=b"nope", verify=emulator["ca_cert"])
 
     assert response.status_code == 400
+
+
+def test_the_clock_can_be_advanced(emulator: dict[str, Any], http: Http) -> None:
+    before = http.control("GET", "/clock")["now"]
+
+    after = http.control("POST", "/clock/advance", {"seconds": 3600})["now"]
+
+    assert dt.datetime.fromisoformat(after) - dt.datetime.fromisoformat(before) >= dt.timedelta(hours=1)
