@@ -121,19 +121,13 @@ class Cloud:
     def start(self) -> None:
         """Start background work: the ingestion pipeline, and extension backends that have ``start()``."""
         self.pipeline.start()
-        for backend in self._backends.values():
-            starter = getattr(backend, "start", None)
-            if callable(starter):
-                starter()
+        self._call_backends("start")
 
     def close(self) -> None:
         """Stop background work, process the records still staged, remember the virtual time, close the store."""
         self.pipeline.stop()
         self.pipeline.flush()
-        for backend in self._backends.values():
-            closer = getattr(backend, "close", None)
-            if callable(closer):
-                closer()
+        self._call_backends("close")
         self.store.put_document("meta", "clock", self.clock.now().isoformat())
         self.store.close()
 
@@ -148,10 +142,14 @@ class Cloud:
         self.metrics.reset()
         self.ingestion.reset()
         self.arm.reset()
+        self._call_backends("reset")
+
+    def _call_backends(self, hook: str) -> None:
+        """Call ``hook()`` on every extension backend that has it."""
         for backend in self._backends.values():
-            resetter = getattr(backend, "reset", None)
-            if callable(resetter):
-                resetter()
+            method = getattr(backend, hook, None)
+            if callable(method):
+                method()
 
     def ready_info(self) -> dict[str, Any]:
         """What a client needs to use this cloud (the ``serve`` command's ready line)."""
