@@ -8,7 +8,9 @@ What the adapter adds to the engine:
 
 * KQL column types mapped to DuckDB types and back (``dynamic`` is DuckDB ``JSON``, ``datetime`` a
   naive-UTC ``TIMESTAMP``), and results decoded into Python values (aware UTC datetimes, dicts).
-* Bulk loading through ``read_json`` with declared columns; row-by-row inserts are ~80x slower.
+* Bulk loading shaped in SQL (:func:`shape_records_sql`): records pass through ``read_json_objects``
+  and are coerced to the declared column types set-based; row-by-row inserts are ~80x slower. The
+  emulator's Logs Ingestion API shapes incoming records with the same SQL.
 * Kusto's *documented* datetime formats. Kusto documents ISO 8601 with ``Z`` (and RFC 822/850);
   whether it parses a ``+0000`` offset without a colon, as Miro sends, is unconfirmed, while DuckDB
   parses it happily. We take the conservative side: ``todatetime()`` of a string ending in a
@@ -43,8 +45,10 @@ __all__ = [
     "insert_rows",
     "kql_type_of",
     "normalize_kql_type",
+    "prepare",
     "run_query",
     "run_transform",
+    "shape_records_sql",
     "syntax_diagnostics",
     "translate",
 ]
@@ -192,41 +196,6 @@ def create_table(
     con.execute(f"CREATE OR REPLACE {temp}TABLE {_quote(name)} ({cols})")
 
 
-def _coerce(value: Any, kql_type: str) -> Any:
-    """Shape one incoming value the way a stream declaration does before the transform sees it."""
-    if value is None:
-        return None
-    if kql_type == "dynamic":
-        return value
-    if kql_type in ("string", "guid"):
-        if isinstance(value, str):
-            return value
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    if kql_type in ("int", "long"):
-        if isinstance(value, bool):
-            return int(value)
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return None
-    if kql_type in ("real", "decimal"):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            return None
-    if kql_type == "boolean":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        return None
-    if kql_type == "datetime":
-        if isinstance(value, dt.datetime):
-            return format_datetime(value)
-        return value if isinstance(value, str) else None
-    return value
-
-
 def insert_rows(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -235,47 +204,104 @@ def insert_rows(
 ) -> int:
     """Append ``records`` to ``table``, keeping only the declared ``columns``; returns the row count.
 
-    Loads through a newline-delimited JSON file and ``read_json`` with declared column types.
+    The records go through a newline-delimited JSON file and are shaped in SQL by
+    :func:`shape_records_sql`, the same set-based code the emulator's Logs Ingestion API uses.
     """
-    types = [(c.name, normalize_kql_type(c.type)) for c in columns]
     fd, path = tempfile.mkstemp(prefix="kql-load-", suffix=".ndjson")
     count = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             for record in records:
-                row = {name: _coerce(record.get(name), kql) for name, kql in types}
-                handle.write(json.dumps(row, ensure_ascii=False, default=str))
+                handle.write(json.dumps(record, ensure_ascii=False, default=_json_default))
                 handle.write("\n")
                 count += 1
         if count:
-            spec = "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': '{_load_type(k)}'" for n, k in types) + "}"
-            names = ", ".join(_quote(n) for n, _ in types)
-            con.execute(
-                f"INSERT INTO {_quote(table)} ({names}) "
-                f"SELECT {_load_select(types)} FROM read_json(?, format='newline_delimited', "
-                f"columns={spec}, maximum_object_size=67108864)",
-                [path],
-            )
+            names = ", ".join(_quote(c.name) for c in columns)
+            source = f"read_json_objects(?, format='newline_delimited', maximum_object_size={MAX_RECORD_BYTES})"
+            con.execute(f"INSERT INTO {_quote(table)} ({names}) {shape_records_sql(columns, source)}", [path])
     finally:
         os.unlink(path)
     return count
 
 
-def _load_type(kql_type: str) -> str:
-    # Datetimes arrive as text and are parsed in SQL, with the same rules as todatetime().
-    return "VARCHAR" if kql_type == "datetime" else duckdb_type(kql_type)
+#: The largest single JSON record the loaders accept (DuckDB's default is 16 MiB).
+MAX_RECORD_BYTES = 64 * 1024 * 1024
 
 
-def _load_select(types: Sequence[tuple[str, str]]) -> str:
-    parts = []
-    for name, kql in types:
-        if kql == "datetime":
-            parts.append(
-                f"TRY_CAST(kql_strict_datetime({_quote(name)}) AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS {_quote(name)}"
-            )
-        else:
-            parts.append(_quote(name))
-    return ", ".join(parts)
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return format_datetime(value)
+    return str(value)
+
+
+def shape_records_sql(columns: Sequence[KqlColumn], source: str, *, record: str = "json") -> str:
+    """A SELECT turning the JSON objects in column ``record`` of ``source`` into typed ``columns``.
+
+    ``source`` is a table function, a table name or a parenthesised query. This is how a stream
+    declaration shapes an incoming record before the transform sees it: fields not declared are
+    dropped, missing fields and JSON nulls are null, and values are coerced:
+
+    * ``string``/``guid``: a JSON string as is; any other value as its compact JSON text.
+    * ``int``/``long``: whole numbers; ``true``/``false`` as 1/0; fractions truncated toward zero;
+      strings of an optional sign and digits (surrounding whitespace ignored); anything else null.
+    * ``real``/``decimal``: numbers, booleans as 1/0, numeric strings (``nan``, ``inf`` included).
+    * ``boolean``: JSON booleans and the strings ``true``/``false`` in any case; anything else null.
+    * ``datetime``: strings parsed like ``todatetime()`` (a colon-less ``+hhmm`` offset is null).
+    * ``dynamic``: the JSON value as is.
+
+    Each record is parsed once (all fields are extracted in one ``json_extract``).
+    """
+    pointers = ", ".join(_sql_string("/" + c.name.replace("~", "~0").replace("/", "~1")) for c in columns)
+    parts = [
+        f"{_coerce_sql(f'_fields[{i}]', normalize_kql_type(c.type))} AS {_quote(c.name)}"
+        for i, c in enumerate(columns, start=1)
+    ]
+    return f"SELECT {', '.join(parts)} FROM (SELECT json_extract({record}, [{pointers}]) AS _fields FROM {source})"
+
+
+_WHITESPACE = "' \t\n\r\f\v'"
+
+
+def _coerce_sql(value: str, kql_type: str) -> str:
+    kind = f"json_type({value})"
+    text = f"({value} ->> '$')"
+    if kql_type == "dynamic":
+        return f"CASE WHEN {kind} = 'NULL' THEN NULL ELSE {value} END"
+    if kql_type in ("string", "guid"):
+        return f"CASE {kind} WHEN 'NULL' THEN NULL WHEN 'VARCHAR' THEN {text} ELSE CAST({value} AS VARCHAR) END"
+    target = duckdb_type(kql_type)
+    if kql_type in ("int", "long"):
+        digits = f"trim({text}, E{_WHITESPACE})"
+        return (
+            f"CASE {kind} WHEN 'BOOLEAN' THEN CAST(CAST({value} AS BOOLEAN) AS {target}) "
+            f"WHEN 'BIGINT' THEN TRY_CAST({value} AS {target}) WHEN 'UBIGINT' THEN TRY_CAST({value} AS {target}) "
+            f"WHEN 'DOUBLE' THEN TRY_CAST(trunc(CAST({value} AS DOUBLE)) AS {target}) "
+            f"WHEN 'VARCHAR' THEN CASE WHEN regexp_full_match({digits}, '[+-]?[0-9]+') "
+            f"THEN TRY_CAST({digits} AS {target}) END END"
+        )
+    if kql_type in ("real", "decimal"):
+        return (
+            f"CASE {kind} WHEN 'BOOLEAN' THEN CAST(CAST({value} AS BOOLEAN) AS {target}) "
+            f"WHEN 'BIGINT' THEN TRY_CAST({value} AS {target}) WHEN 'UBIGINT' THEN TRY_CAST({value} AS {target}) "
+            f"WHEN 'DOUBLE' THEN TRY_CAST({value} AS {target}) "
+            f"WHEN 'VARCHAR' THEN TRY_CAST(trim({text}, E{_WHITESPACE}) AS {target}) END"
+        )
+    if kql_type == "boolean":
+        return (
+            f"CASE {kind} WHEN 'BOOLEAN' THEN CAST({value} AS BOOLEAN) "
+            f"WHEN 'VARCHAR' THEN CASE lower({text}) WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END END"
+        )
+    if kql_type == "datetime":
+        # Parsed with the same rules as todatetime(), so a colon-less offset is null here too.
+        return (
+            f"CASE WHEN {kind} = 'VARCHAR' THEN "
+            f"TRY_CAST(kql_strict_datetime({text}) AS TIMESTAMPTZ) AT TIME ZONE 'UTC' END"
+        )
+    return f"CASE WHEN {kind} = 'VARCHAR' THEN TRY_CAST({text} AS {target}) END"
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 # --- translation and execution ----------------------------------------------------------------------------

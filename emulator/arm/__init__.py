@@ -1,0 +1,1 @@
+"""Azure Resource Manager: the seeded workspace, custom tables, DCEs, DCRs, role assignments, DCR metrics."""

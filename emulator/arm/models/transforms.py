@@ -1,0 +1,117 @@
+"""DCR transforms: checked as Azure checks them when a DCR is PUT, and compiled once for ingestion.
+
+The check runs, in order: syntax (the KQL parser), the DCR subset (:mod:`deployer.dcr.guard`), the
+transform itself on zero records (its output columns and their types), and those against the
+destination table (:func:`deployer.dcr.check.output_schema_problems`). The same engine runs
+``dcr test``, so a transform the command accepts is one this emulator accepts.
+
+Compiling means translating the KQL to SQL once; the ingestion pipeline then runs that SQL over
+every batch of records (``now()`` stays a bound parameter, so it is right for each batch).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from deployer.dcr import check, guard, kql
+from emulator.core.errors import EmulatorError, azure_error, first_line
+from emulator.logstore import TableDefinition
+
+__all__ = ["CompiledTransform", "TransformProblem", "compile_transform"]
+
+#: The wording Azure uses for a transform it cannot compile.
+_COMPILE_ERROR = "Error occurred while compiling query in query:"
+
+
+@dataclass(frozen=True)
+class CompiledTransform:
+    """A transform translated to SQL over a temporary table ``source`` with the stream's columns."""
+
+    text: str
+    stream_columns: tuple[kql.KqlColumn, ...]
+    sql: str
+    uses_now: bool
+    output: tuple[kql.KqlColumn, ...]
+
+
+@dataclass(frozen=True)
+class TransformProblem:
+    """Why a transform is refused: Azure's detail code (InvalidTransformQuery/InvalidTransformOutput)."""
+
+    code: str
+    message: str
+
+
+def compile_transform(
+    text: str, stream_columns: Sequence[kql.KqlColumn], table: TableDefinition, *, now: dt.datetime
+) -> CompiledTransform | TransformProblem:
+    """Check ``text`` for ``table`` and translate it; a :class:`TransformProblem` when Azure would refuse it.
+
+    :raises EmulatorError: 501 when the engine cannot run KQL that Azure's subset allows.
+    """
+    diagnostics = kql.syntax_diagnostics(text)
+    if diagnostics:
+        first = diagnostics[0]
+        return TransformProblem(
+            "InvalidTransformQuery",
+            f"{_COMPILE_ERROR} SyntaxError:0x00000001 at {first.line}:{first.column} : {first.message}",
+        )
+    violations = guard.check_transform_subset(text)
+    if violations:
+        first_v = violations[0]
+        return TransformProblem(
+            "InvalidTransformQuery",
+            f"{_COMPILE_ERROR} SemanticError:0x00000001 at {first_v.line}:{first_v.column} : {first_v.message}"
+            + (f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""),
+        )
+    con = kql.connect()
+    try:
+        kql.create_table(con, "source", stream_columns)
+        try:
+            sql, params = kql.translate(text, con, now=now)
+        except kql.EngineError as exc:
+            if exc.kind == "unsupported":
+                raise _engine_gap(str(exc)) from exc
+            return TransformProblem("InvalidTransformQuery", f"{_COMPILE_ERROR} SemanticError:0x00000001 : {exc}")
+        try:
+            relation = con.sql(sql, params=params or None)
+        except duckdb.Error as exc:
+            return TransformProblem(
+                "InvalidTransformQuery", f"{_COMPILE_ERROR} SemanticError:0x00000001 : {first_line(exc)}"
+            )
+        if relation is None:
+            return TransformProblem("InvalidTransformQuery", f"{_COMPILE_ERROR} the transformation returns no table")
+        output = tuple(
+            kql.KqlColumn(name, kql.kql_type_of(str(kind)))
+            for name, kind in zip(relation.columns, relation.types, strict=True)
+        )
+    finally:
+        con.close()
+    strange = [c for c in output if c.type.startswith("unknown:")]
+    if strange:
+        return TransformProblem(
+            "InvalidTransformOutput",
+            f"Output column '{strange[0].name}' has a type no table column can hold ({strange[0].type.split(':', 1)[1]}).",
+        )
+    # Only mismatches Azure refuses: a table column the transform leaves empty is allowed.
+    problems = [
+        p for p in check.output_schema_problems(output, table.column_types, table.name) if "InvalidTransformOutput" in p
+    ]
+    if problems:
+        return TransformProblem(
+            "InvalidTransformOutput", "Transformation output does not match the table: " + "; ".join(problems)
+        )
+    return CompiledTransform(text, tuple(stream_columns), sql, "kqlnow" in params, output)
+
+
+def _engine_gap(message: str) -> EmulatorError:
+    return azure_error(
+        501,
+        "NotImplemented",
+        f"The local cloud's KQL engine cannot run this transformation (Azure may accept it): {message}. "
+        "See emulator/COVERAGE.md",
+    )

@@ -1,0 +1,1 @@
+"""The control API (``/_emulator/...``): reset, state, principals, settings, faults, request log."""

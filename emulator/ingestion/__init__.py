@@ -1,0 +1,1 @@
+"""The Logs Ingestion API: records into a DCR stream, through its transform, into tables."""

@@ -1,0 +1,1 @@
+"""The Log Analytics query API: KQL over a workspace's tables, through the project's KQL engine."""

@@ -1,0 +1,143 @@
+"""The local cloud's one embedded database: a DuckDB file in the state directory.
+
+Everything that must survive a restart lives here: JSON documents (ARM resources, Entra principals,
+the seeded identity, the clock), DCR metric events, and the Log Analytics tables themselves (one
+schema per workspace, see :mod:`emulator.logstore`). Records accepted by the Logs Ingestion API but
+not yet transformed wait in ``staging.staged``, in memory: writing them to the file as well halved
+ingestion throughput, and a clean stop processes them before closing.
+
+DuckDB connections are not shared between threads: each thread gets its own cursor on the one database
+(:meth:`Store.cursor`). Appends from several cursors never conflict; changes to the same document do, so
+they go through :attr:`Store.write_lock`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from deployer.dcr import kql
+
+__all__ = ["Store", "quote_identifier"]
+
+_SCHEMA = """
+CREATE SCHEMA IF NOT EXISTS emu;
+CREATE TABLE IF NOT EXISTS emu.documents (collection VARCHAR, key VARCHAR, body JSON, PRIMARY KEY (collection, key));
+CREATE TABLE IF NOT EXISTS emu.metric_events (
+    resource VARCHAR, ts TIMESTAMP, metric VARCHAR, stream VARCHAR, dimension VARCHAR, value DOUBLE
+);
+ATTACH IF NOT EXISTS ':memory:' AS staging;
+CREATE TABLE IF NOT EXISTS staging.staged (
+    seq BIGINT, rule VARCHAR, stream VARCHAR, received TIMESTAMP, rec JSON
+);
+"""
+
+
+def quote_identifier(name: str) -> str:
+    """``name`` as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Store:
+    """The DuckDB database at ``path``: documents, metric events, staged records and log tables."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._con = duckdb.connect(str(path))
+        kql.prepare(self._con)
+        for statement in _SCHEMA.strip().split(";"):
+            if statement.strip():
+                self._con.execute(statement)
+        row = self._con.execute("SELECT current_database()").fetchone()
+        #: The catalog name of the database file, for fully qualified names from other catalogs.
+        self.catalog: str = str(row[0]) if row else "main"
+        self.write_lock = threading.RLock()
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
+        self._closed = False
+
+    # --- connections --------------------------------------------------------------------------------
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor on the database (prepared for translated KQL)."""
+        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._new_cursor()
+            self._local.cursor = cur
+        return cur
+
+    @contextmanager
+    def private_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A fresh cursor for work that changes connection state (``USE``, variables), closed afterwards."""
+        cur = self._new_cursor()
+        try:
+            yield cur
+        finally:
+            self._forget(cur)
+
+    def _new_cursor(self) -> duckdb.DuckDBPyConnection:
+        if self._closed:
+            raise RuntimeError("the store is closed")
+        cur = self._con.cursor()
+        kql.prepare(cur)
+        with self._cursors_lock:
+            self._cursors.append(cur)
+        return cur
+
+    def _forget(self, cur: duckdb.DuckDBPyConnection) -> None:
+        with self._cursors_lock:
+            if cur in self._cursors:
+                self._cursors.remove(cur)
+        cur.close()
+
+    def close(self) -> None:
+        """Checkpoint and close the database; every cursor becomes unusable."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._cursors_lock:
+            cursors, self._cursors = self._cursors, []
+        for cur in cursors:
+            cur.close()
+        self._con.execute("CHECKPOINT")
+        self._con.close()
+
+    # --- documents ----------------------------------------------------------------------------------
+
+    def documents(self, collection: str) -> dict[str, Any]:
+        """Every document of ``collection``, by key."""
+        rows = (
+            self.cursor()
+            .execute("SELECT key, body FROM emu.documents WHERE collection = ? ORDER BY key", [collection])
+            .fetchall()
+        )
+        return {key: json.loads(body) for key, body in rows}
+
+    def document(self, collection: str, key: str) -> Any | None:
+        row = (
+            self.cursor()
+            .execute("SELECT body FROM emu.documents WHERE collection = ? AND key = ?", [collection, key])
+            .fetchone()
+        )
+        return json.loads(row[0]) if row else None
+
+    def put_document(self, collection: str, key: str, body: Any) -> None:
+        with self.write_lock:
+            self.cursor().execute(
+                "INSERT OR REPLACE INTO emu.documents VALUES (?, ?, ?)", [collection, key, json.dumps(body)]
+            )
+
+    def delete_document(self, collection: str, key: str) -> None:
+        with self.write_lock:
+            self.cursor().execute("DELETE FROM emu.documents WHERE collection = ? AND key = ?", [collection, key])
+
+    def clear_documents(self, collection: str) -> None:
+        with self.write_lock:
+            self.cursor().execute("DELETE FROM emu.documents WHERE collection = ?", [collection])

@@ -1,0 +1,323 @@
+"""The official Miro connector at work in the local cloud: Miro -> CCF poller -> DCR -> MiroAuditLogs_CL.
+
+A local cloud whose clock runs 1200 times faster polls a 5-minute window every quarter of a second.
+Each test deploys the table, DCE and DCR with the SDKs (bodies from ``deployer.dcr.bodies``), the
+official definition and poller over ARM (placeholders filled in, ``apiEndpoint`` on the local Miro),
+lets a few windows pass, pauses the pollers, and compares the table with the events Miro holds for
+exactly the windows collected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.identity import ClientSecretCredential
+from azure.monitor.query import LogsQueryClient
+from local_cloud import make_credential
+from part2_cloud import (
+    Control,
+    MiroPipeline,
+    SentinelArm,
+    deploy_pipeline,
+    official_connector,
+    official_definition,
+    query,
+)
+
+pytestmark = [pytest.mark.shared, pytest.mark.slow]
+
+CONNECTOR = "MiroAuditLogsPoller"
+
+
+@pytest.fixture
+def info(fast_emulator: dict[str, Any]) -> dict[str, Any]:
+    return fast_emulator
+
+
+@pytest.fixture
+def credential(info: dict[str, Any]) -> Iterator[ClientSecretCredential]:
+    credential = make_credential(info)
+    yield credential
+    credential.close()
+
+
+@pytest.fixture
+def control(info: dict[str, Any]) -> Iterator[Control]:
+    control = Control(info)
+    control.call("PATCH", "/miro/settings", {"events_per_minute": 60})
+    yield control
+    control.close()
+
+
+@pytest.fixture
+def sentinel(info: dict[str, Any], credential: ClientSecretCredential) -> Iterator[SentinelArm]:
+    arm = SentinelArm(info, credential)
+    yield arm
+    arm.close()
+
+
+@pytest.fixture
+def logs(info: dict[str, Any], credential: ClientSecretCredential) -> Iterator[LogsQueryClient]:
+    with LogsQueryClient(
+        credential,
+        endpoint=info["query_endpoint"],
+        audience="https://api.loganalytics.io",
+        connection_verify=info["ca_cert"],
+        retry_total=0,
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def pipeline(info: dict[str, Any], credential: ClientSecretCredential, sentinel: SentinelArm) -> MiroPipeline:
+    """The Miro pipeline and the official connector definition."""
+    deployed = deploy_pipeline(info, credential)
+    answer = sentinel.put("dataConnectorDefinitions", "MiroAuditLogsDataConnector", official_definition(info))
+    assert answer.status_code == 201, answer.text()
+    return deployed
+
+
+def connect(info: dict[str, Any], sentinel: SentinelArm, pipeline: MiroPipeline, token: str) -> None:
+    answer = sentinel.put("dataConnectors", CONNECTOR, official_connector(info, pipeline, token))
+    assert answer.status_code == 201, answer.text()
+
+
+def collected_ids(logs: LogsQueryClient, info: dict[str, Any]) -> list[str]:
+    return [row["id"] for row in query(logs, info, "MiroAuditLogs_CL | project id")]
+
+
+def health_rows(logs: LogsQueryClient, info: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = query(
+        logs, info, f"SentinelHealth | where SentinelResourceName == '{CONNECTOR}' | sort by TimeGenerated asc"
+    )
+    for row in rows:  # a dynamic column comes back as JSON text, as from Azure
+        row["ExtendedProperties"] = json.loads(row["ExtendedProperties"])
+    return rows
+
+
+def expected_ids(control: Control, entry: dict[str, Any]) -> list[str]:
+    return [e["id"] for e in control.miro_events(entry["collected_from"], entry["collected_until"])]
+
+
+def test_the_official_connector_collects_every_event_exactly_once(
+    info: dict[str, Any], control: Control, sentinel: SentinelArm, pipeline: MiroPipeline, logs: LogsQueryClient
+) -> None:
+    # Given the pollers paused while the connector is created, and events placed exactly on window edges
+    control.call("POST", "/ccf/pause")
+    connect(info, sentinel, pipeline, info["miro_token"])
+    origin = dt.datetime.fromisoformat(control.ccf_connector(CONNECTOR)["collected_from"])
+    edges = [origin + dt.timedelta(minutes=5 * k) for k in (1, 2, 3)]
+    control.call(
+        "POST", "/miro/events", {"events": [{"createdAt": e.isoformat(), "event": "edge"} for e in edges]}, expect=201
+    )
+    control.call("POST", "/ccf/resume")
+
+    # When six windows have been fetched
+    entry = control.wait_for_windows(CONNECTOR, 6)
+
+    # Then the table holds exactly Miro's events of the windows collected, each once
+    expected = expected_ids(control, entry)
+    ids = collected_ids(logs, info)
+    assert len(expected) > 1000
+    assert len(ids) == len(set(ids)) == len(expected)
+    assert sorted(ids) == sorted(expected)
+    assert entry["state"]["total_pages"] > entry["state"]["windows_done"] * 3  # several pages per window
+    edge_rows = query(logs, info, "MiroAuditLogs_CL | where event == 'edge' | project createdAt")
+    assert len(edge_rows) == 3
+    rows = health_rows(logs, info)
+    assert [r["Status"] for r in rows] == ["Success"] * entry["state"]["windows_done"]
+    assert {r["OperationName"] for r in rows} == {"Data fetch status change"}
+
+
+def test_the_rows_are_shaped_by_the_projects_transform(
+    info: dict[str, Any], control: Control, sentinel: SentinelArm, pipeline: MiroPipeline, logs: LogsQueryClient
+) -> None:
+    connect(info, sentinel, pipeline, info["miro_token"])
+    entry = control.wait_for_windows(CONNECTOR, 1)
+    [event] = control.miro_events(entry["collected_from"], entry["collected_until"])[:1]
+    [row] = query(logs, info, f"MiroAuditLogs_CL | where id == '{event['id']}'")
+    assert row["event"] == event["event"] and row["category"] == event["category"]
+    assert row["logType"] == "event"
+    assert row["context_organization_id"] == event["context"]["organization"]["id"]
+    created = dt.datetime.strptime(event["createdAt"], "%Y-%m-%dT%H:%M:%S.%f%z")
+    assert row["TimeGenerated"] == created and row["createdAt"] == created
+
+
+def test_nothing_is_lost_or_duplicated_when_miro_answers_429_and_5xx_mid_way(
+    info: dict[str, Any], control: Control, sentinel: SentinelArm, pipeline: MiroPipeline, logs: LogsQueryClient
+) -> None:
+    # Given Miro failing on later pages: 503 three times in a row, then 429s, 502s and a broken body
+    faults = [
+        {"kind": "status", "status": 503, "on": "next_page", "count": 3},
+        {"kind": "status", "status": 429, "on": "next_page", "skip": 4, "count": 2},
+        {"kind": "status", "status": 502, "on": "next_page", "skip": 9, "count": 2},
+        {"kind": "malformed", "on": "next_page", "skip": 12, "count": 1},
+    ]
+    ids_of_faults = [control.call("POST", "/miro/faults", f, expect=201)["id"] for f in faults]
+    connect(info, sentinel, pipeline, info["miro_token"])
+
+    # When five windows have been fetched
+    entry = control.wait_for_windows(CONNECTOR, 5)
+
+    # Then every fault was met, and every event is in the table exactly once
+    assert [control.call("GET", f"/miro/faults/{i}")["hits"] for i in ids_of_faults] == [3, 2, 2, 1]
+    expected = expected_ids(control, entry)
+    ids = collected_ids(logs, info)
+    assert len(ids) == len(set(ids)) == len(expected) and sorted(ids) == sorted(expected)
+    assert {r["Status"] for r in health_rows(logs, info)} == {"Success"}
+
+
+def test_a_window_that_fails_after_its_retries_is_collected_later_without_duplicates(
+    info: dict[str, Any], control: Control, sentinel: SentinelArm, pipeline: MiroPipeline, logs: LogsQueryClient
+) -> None:
+    # Given Miro failing a later page more often than the connector retries (retryCount 3: 4 attempts)
+    control.call(
+        "POST", "/miro/faults", {"kind": "status", "status": 500, "on": "next_page", "skip": 1, "count": 6}, expect=201
+    )
+    connect(info, sentinel, pipeline, info["miro_token"])
+
+    # When the window has failed once and three windows are in
+    entry = control.wait_for_windows(CONNECTOR, 3)
+
+    # Then a Failure row tells of the 500, the next fetch succeeded, and nothing is missing or twice
+    rows = health_rows(logs, info)
+    assert rows[0]["Status"] == "Failure" and rows[0]["Reason"] == "ServerError"
+    assert rows[0]["ExtendedProperties"]["HttpStatusCode"] == 500
+    assert rows[0]["ExtendedProperties"]["PagesCount"] == 2
+    assert [r["Status"] for r in rows[1:]] == ["Success"] * (len(rows) - 1)
+    expected = expected_ids(control, entry)
+    ids = collected_ids(logs, info)
+    assert len(ids) == len(set(ids)) == len(expected) and sorted(ids) == sorted(expected)
+
+
+def test_a_revoked_token_gives_failure_rows_in_sentinel_health_and_no_data(
+    info: dict[str, Any], control: Control, sentinel: SentinelArm, pipeline: MiroPipeline, logs: LogsQueryClient
+) -> None:
+    # Given a connector holding a token the organisation's admin has revoked
+    revoked = control.call("POST", "/miro/tokens", {"preset": "revoked"}, expect=201)["token"]
+    connect(info, sentinel, pipeline, revoked)
+
+    # When the poller has tried three times
+    control.wait_until(lambda: len(health_rows(logs, info)) >= 3, what="three health rows")
+    control.call("POST", "/ccf/pause")
+
+    # Then SentinelHealth shows the failure as a customer sees it, and the table is empty
+    rows = health_rows(logs, info)
+    assert {r["Status"] for r in rows} == {"Failure"}
+    row = rows[0]
+    assert (row["Reason"], row["SentinelResourceType"], row["SentinelResourceKind"]) == (
+        "Unauthorized",
+        "Data connector",
+        "RestApiPoller",
+    )
+    assert row["SentinelResourceId"].endswith(f"/providers/Microsoft.SecurityInsights/dataConnectors/{CONNECTOR}")
+    assert row["WorkspaceId"] == info["workspace_customer_id"]
+    assert "HTTP 401: Authentication failed: the access token is missing, invalid or revoked." in row["Description"]
+    assert row["ExtendedProperties"]["HttpStatusCode"] == 401
+    assert row["ExtendedProperties"]["ErrorCode"] == "unauthorized"
+    assert query(logs, info, "MiroAuditLogs_CL | count")[0]["Count"] == 0
+    assert control.ccf_connector(CONNECTOR)["state"]["windows_done"] == 0
+    text = json.dumps(rows, default=str)
+    assert revoked not in text and revoked[:20] not in text
+
+
+def test_a_token_restored_later_collects_the_windows_missed(
+    info: dict[str, Any], control: Control, sentinel: SentinelArm, pipeline: MiroPipeline, logs: LogsQueryClient
+) -> None:
+    # Given the ready line's token revoked while the connector polls
+    control.call("PATCH", "/miro/tokens/default", {"revoked": True})
+    connect(info, sentinel, pipeline, info["miro_token"])
+    control.wait_until(lambda: len(health_rows(logs, info)) >= 2, what="two failures")
+
+    # When the token works again
+    control.call("PATCH", "/miro/tokens/default", {"revoked": False})
+    entry = control.wait_for_windows(CONNECTOR, 4)
+
+    # Then the windows of the outage are collected too, once
+    expected = expected_ids(control, entry)
+    ids = collected_ids(logs, info)
+    assert len(ids) == len(set(ids)) == len(expected) and sorted(ids) == sorted(expected)
+
+
+def test_an_inactive_connector_fetches_nothing_until_it_is_activated(
+    info: dict[str, Any], control: Control, sentinel: SentinelArm, pipeline: MiroPipeline, logs: LogsQueryClient
+) -> None:
+    # Given a connector created inactive, and three windows' time passing
+    body = official_connector(info, pipeline, info["miro_token"])
+    body["properties"]["isActive"] = False
+    created = sentinel.put("dataConnectors", CONNECTOR, body)
+    assert created.status_code == 201
+    time.sleep(0.8)
+
+    # Then Miro was never called and no health row was written
+    assert control.call("GET", "/requests?service=miro")["value"] == []
+    assert health_rows(logs, info) == []
+
+    # When it is activated (an update carries the etag and the key)
+    body["properties"]["isActive"] = True
+    body["etag"] = created.json()["etag"]
+    assert sentinel.put("dataConnectors", CONNECTOR, body).status_code == 200
+
+    # Then it collects from its creation on, missing nothing
+    entry = control.wait_for_windows(CONNECTOR, 3)
+    ids = collected_ids(logs, info)
+    assert len(ids) == len(set(ids)) and sorted(ids) == sorted(expected_ids(control, entry))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_restarted_cloud_resumes_each_connector_where_it_stopped(tmp_path: Path) -> None:
+    from emulator.server import EmulatorServer
+
+    # Given a connector that has collected two windows when the cloud stops (same state dir and port)
+    port = _free_port()
+    with EmulatorServer(tmp_path, port=port, time_scale=1200) as server:
+        info = dict(server.info)
+        credential = make_credential(info)
+        control = Control(info)
+        control.call("PATCH", "/miro/settings", {"events_per_minute": 60})
+        sentinel = SentinelArm(info, credential)
+        pipeline = deploy_pipeline(info, credential)
+        assert (
+            sentinel.put(
+                "dataConnectorDefinitions", "MiroAuditLogsDataConnector", official_definition(info)
+            ).status_code
+            == 201
+        )
+        connect(info, sentinel, pipeline, info["miro_token"])
+        before = control.wait_for_windows(CONNECTOR, 2)["state"]["windows_done"]
+        sentinel.close()
+        credential.close()
+        control.close()
+
+    # When it starts again
+    with EmulatorServer(tmp_path, port=port, time_scale=1200) as server:
+        again = dict(server.info)
+        control = Control(again)
+        credential = make_credential(again)
+        entry = control.wait_for_windows(CONNECTOR, before + 2)
+        with LogsQueryClient(
+            credential,
+            endpoint=again["query_endpoint"],
+            audience="https://api.loganalytics.io",
+            connection_verify=again["ca_cert"],
+        ) as logs:
+            ids = collected_ids(logs, again)
+        expected = expected_ids(control, entry)
+        credential.close()
+        control.close()
+
+    # Then the same token still works and the windows before and after the restart are in, once
+    assert again["miro_token"] == info["miro_token"]
+    assert len(ids) == len(set(ids)) == len(expected) and sorted(ids) == sorted(expected)
