@@ -169,14 +169,7 @@ class SentinelBackend:
         props = copy.deepcopy(body["properties"])
         props["createdTimeUtc"] = previous.properties.get("createdTimeUtc", now) if previous else now
         props["lastModifiedUtc"] = now
-        resource = Resource(
-            resource_id,
-            DEFINITION_TYPE,
-            {"kind": "Customizable", "properties": props, "systemData": self._system_data(previous, caller)},
-        )
-        resource.new_etag()
-        self._registry.put(resource)
-        return resource, previous is None
+        return self._store(resource_id, DEFINITION_TYPE, "Customizable", props, previous, caller), previous is None
 
     # --- connectors -------------------------------------------------------------------------------------
 
@@ -217,13 +210,7 @@ class SentinelBackend:
             raise errors.invalid_properties(problems)
         previous = self._existing(resource_id, CONNECTOR_TYPE, body, name)
         public, secrets = _split_secrets(props)
-        resource = Resource(
-            resource_id,
-            CONNECTOR_TYPE,
-            {"kind": "RestApiPoller", "properties": public, "systemData": self._system_data(previous, caller)},
-        )
-        resource.new_etag()
-        self._registry.put(resource)
+        resource = self._store(resource_id, CONNECTOR_TYPE, "RestApiPoller", public, previous, caller)
         self._cloud.store.put_document(_SECRETS, resource_id.lower(), secrets)
         self._notify(resource.id, deleted=False)
         return resource, previous is None
@@ -270,8 +257,22 @@ class SentinelBackend:
                 raise errors.etag_mismatch(name)
         return previous
 
-    def _system_data(self, previous: Resource | None, caller: Principal) -> dict[str, str]:
-        return system_data(previous, caller.app_id or caller.object_id, self._cloud.clock.now())
+    def _store(
+        self,
+        resource_id: str,
+        resource_type: str,
+        kind: str,
+        props: dict[str, Any],
+        previous: Resource | None,
+        caller: Principal,
+    ) -> Resource:
+        """Keep a resource (a new etag, ``systemData`` carried over) and return it."""
+        who = caller.app_id or caller.object_id
+        body = {"kind": kind, "properties": props, "systemData": system_data(previous, who, self._cloud.clock.now())}
+        resource = Resource(resource_id, resource_type, body)
+        resource.new_etag()
+        self._registry.put(resource)
+        return resource
 
     def _destination_problems(self, target: DcrTarget) -> list[tuple[str, str]]:
         base = "properties.dcrConfig"
