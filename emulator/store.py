@@ -39,6 +39,12 @@ CREATE TABLE IF NOT EXISTS staging.staged (
 """
 
 
+def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+    kql.prepare(con)
+    # No progress bar: DuckDB prints it to stdout, where `serve` writes only its ready line.
+    con.execute("SET enable_progress_bar = false")
+
+
 def quote_identifier(name: str) -> str:
     """``name`` as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
@@ -50,7 +56,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._con = duckdb.connect(str(path))
-        kql.prepare(self._con)
+        _prepare(self._con)
         for statement in _SCHEMA.strip().split(";"):
             if statement.strip():
                 self._con.execute(statement)
@@ -86,7 +92,7 @@ class Store:
         if self._closed:
             raise RuntimeError("the store is closed")
         cur = self._con.cursor()
-        kql.prepare(cur)
+        _prepare(cur)
         with self._cursors_lock:
             self._cursors.append(cur)
         return cur

@@ -70,6 +70,7 @@ def compile_transform(
         )
     con = kql.connect()
     try:
+        con.execute("SET enable_progress_bar = false")  # DuckDB prints it to stdout
         kql.create_table(con, "source", stream_columns)
         try:
             sql, params = kql.translate(text, con, now=now)
