@@ -175,6 +175,27 @@ def test_nothing_is_lost_or_duplicated_when_miro_answers_429_and_5xx_mid_way(
     assert {r["Status"] for r in health_rows(logs, info)} == {"Success"}
 
 
+def test_slow_answers_and_dropped_connections_are_retried_without_loss(
+    info: dict[str, Any], control: Control, sentinel: SentinelArm, pipeline: MiroPipeline, logs: LogsQueryClient
+) -> None:
+    # Given requests that time out (60 virtual s is 0.05 real s here; the floor is 0.3 s) and a dropped connection
+    control.call("PATCH", "/ccf/settings", {"min_timeout_seconds": 0.3})
+    slow = control.call(
+        "POST", "/miro/faults", {"kind": "slow", "delay": 0.6, "on": "next_page", "count": 2}, expect=201
+    )
+    drop = control.call("POST", "/faults", {"service": "miro", "drop": True, "count": 1}, expect=201)
+    connect(info, sentinel, pipeline, info["miro_token"])
+
+    # When three windows are in
+    entry = control.wait_for_windows(CONNECTOR, 3)
+
+    # Then each fault was met, every fetch succeeded in the end, and nothing is missing or twice
+    assert control.call("GET", f"/miro/faults/{slow['id']}")["hits"] == 2
+    assert control.call("GET", f"/faults/{drop['id']}")["hits"] == 1
+    assert {r["Status"] for r in health_rows(logs, info)} == {"Success"}
+    assert_collected_exactly_once(logs, info, control, entry)
+
+
 def test_a_window_that_fails_after_its_retries_is_collected_later_without_duplicates(
     info: dict[str, Any], control: Control, sentinel: SentinelArm, pipeline: MiroPipeline, logs: LogsQueryClient
 ) -> None:
@@ -290,3 +311,18 @@ def test_a_restarted_cloud_resumes_each_connector_where_it_stopped(tmp_path: Pat
         # Then the same token still works and the windows before and after the restart are in, once
         assert again.info["miro_token"] == first.info["miro_token"]
         assert_collected_exactly_once(again.logs, again.info, again.control, entry)
+
+
+def test_at_real_speed_advancing_the_clock_makes_the_windows_due(emulator: dict[str, Any]) -> None:
+    # Given the session's cloud, whose clock runs at real speed, and a connector just created
+    with Clients(emulator) as clients:
+        clients.control.call("PATCH", "/miro/settings", {"events_per_minute": 30})
+        connect(emulator, clients.sentinel, deploy_with_definition(clients), emulator["miro_token"])
+
+        # When virtual time jumps 16 minutes ahead
+        clients.control.call("POST", "/clock/advance", {"seconds": 16 * 60})
+
+        # Then three windows are collected at once, exactly
+        entry = clients.control.wait_for_windows(CONNECTOR, 3)
+        assert entry["state"]["windows_done"] == 3
+        assert_collected_exactly_once(clients.logs, emulator, clients.control, entry)
