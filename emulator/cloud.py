@@ -123,8 +123,13 @@ class Cloud:
         self.pipeline.start()
         self._call_backends("start")
 
+    def quiesce(self) -> None:
+        """Stop background work that calls the cloud's own endpoints (part 2: the CCF pollers)."""
+        self._call_backends("quiesce")
+
     def close(self) -> None:
         """Stop background work, process the records still staged, remember the virtual time, close the store."""
+        self.quiesce()
         self.pipeline.stop()
         self.pipeline.flush()
         self._call_backends("close")
@@ -133,7 +138,7 @@ class Cloud:
 
     def reset(self) -> None:
         """Back to a fresh cloud with the same identity: seeded resources only, no rows, no faults."""
-        self._call_backends("quiesce")  # background work (the CCF pollers) stops before the state goes
+        self.quiesce()  # the CCF pollers stop before the state goes
         self.pipeline.flush()
         self.faults.clear()
         self.requests.clear()

@@ -180,6 +180,8 @@ class EmulatorServer:
 
     def stop(self) -> None:
         """Stop serving and close the store (the state stays in the state directory)."""
+        if self.cloud is not None:
+            self.cloud.quiesce()  # the CCF pollers call this server: they stop first
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None and self._server is not None:
