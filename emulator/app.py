@@ -42,15 +42,30 @@ _METHODS = ["GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
 
 def default_services() -> list[ServiceFactory]:
-    """Part 1's services, in matching order: control, Entra, Logs Ingestion, query, ARM."""
+    """Every service, in matching order: control, Entra, Logs Ingestion, query, Miro, Sentinel, ARM."""
     from emulator.arm import urls as arm
+    from emulator.ccf import control as ccf_control
     from emulator.control import urls as control
     from emulator.entra import urls as entra
     from emulator.ingestion import urls as ingestion
+    from emulator.miro import control as miro_control
+    from emulator.miro import urls as miro
     from emulator.query import urls as query
+    from emulator.sentinel import urls as sentinel
 
     # Control and Entra first: their paths are fixed; ARM's scope routes are the most general.
-    return [control.service, entra.service, ingestion.service, query.service, arm.service]
+    # Part 2: Miro under /miro, Sentinel's connector routes under a workspace, their control routes.
+    return [
+        control.service,
+        miro_control.service,
+        ccf_control.service,
+        entra.service,
+        ingestion.service,
+        query.service,
+        miro.service,
+        sentinel.service,
+        arm.service,
+    ]
 
 
 class _Drop:

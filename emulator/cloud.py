@@ -123,8 +123,13 @@ class Cloud:
         self.pipeline.start()
         self._call_backends("start")
 
+    def quiesce(self) -> None:
+        """Stop background work that calls the cloud's own endpoints (part 2: the CCF pollers)."""
+        self._call_backends("quiesce")
+
     def close(self) -> None:
         """Stop background work, process the records still staged, remember the virtual time, close the store."""
+        self.quiesce()
         self.pipeline.stop()
         self.pipeline.flush()
         self._call_backends("close")
@@ -133,6 +138,7 @@ class Cloud:
 
     def reset(self) -> None:
         """Back to a fresh cloud with the same identity: seeded resources only, no rows, no faults."""
+        self.quiesce()  # the CCF pollers stop before the state goes
         self.pipeline.flush()
         self.faults.clear()
         self.requests.clear()
@@ -154,7 +160,7 @@ class Cloud:
     def ready_info(self) -> dict[str, Any]:
         """What a client needs to use this cloud (the ``serve`` command's ready line)."""
         i = self.identity
-        return {
+        info: dict[str, Any] = {
             "arm_endpoint": self.base_url,
             "authority": self.base_url,
             "tenant_id": i.tenant_id,
@@ -174,6 +180,11 @@ class Cloud:
             "state_dir": str(self.state_dir),
             "time_scale": self.clock.time_scale,
         }
+        for backend in self._backends.values():
+            extra = getattr(backend, "ready_info", None)  # part 2: miro_base_url, miro_token
+            if callable(extra):
+                info.update(extra())
+        return info
 
     def apply_settings(self, changes: dict[str, Any]) -> None:
         self.settings.update(changes)
@@ -182,8 +193,9 @@ class Cloud:
     def backend(self, name: str, factory: Callable[[Cloud], T]) -> T:
         """The extension backend ``name``, created by ``factory(cloud)`` on first use.
 
-        A backend may have ``start()`` (called when the server is up), ``reset()`` (the control API's
-        reset) and ``close()`` (before the store closes).
+        A backend may have ``start()`` (called when the server is up), ``quiesce()`` and ``reset()`` (the
+        control API's reset: before and after the rest is reset), ``close()`` (before the store closes)
+        and ``ready_info()`` (keys it adds to the ready line).
         """
         if name not in self._backends:
             self._backends[name] = factory(self)

@@ -3,6 +3,7 @@
 A clock (:class:`emulator.clock.VirtualClock` provides it) and JSON documents by collection and key
 (:class:`emulator.store.Store` provides them). :class:`ManualClock` and :class:`MemoryDocuments` are
 stand-ins for backends used without a server (unit tests, the poller's own tests).
+:func:`control_service` builds a backend's control routes the way the core control API's are built.
 """
 
 from __future__ import annotations
@@ -10,9 +11,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import threading
+from collections.abc import Sequence
 from typing import Any, Protocol
 
-__all__ = ["Clock", "Documents", "ManualClock", "MemoryDocuments"]
+from emulator.core.errors import azure_error
+from emulator.core.http import Handler, Route, Service
+
+__all__ = ["Clock", "Documents", "ManualClock", "MemoryDocuments", "control_service"]
 
 
 class Clock(Protocol):
@@ -74,3 +79,15 @@ class MemoryDocuments:
     def clear_documents(self, collection: str) -> None:
         with self._lock:
             self._data.pop(collection, None)
+
+
+def control_service(prefix: str, routes: Sequence[tuple[str, str, Handler]], *, label: str) -> Service:
+    """Control routes under ``prefix`` (no authentication), their operations named ``<label>.<handler>``."""
+    return Service(
+        "control",
+        tuple(
+            Route(method, prefix + path, handler, operation=f"{label}.{getattr(handler, '__name__', 'handler')}")
+            for method, path, handler in routes
+        ),
+        lambda status, message: azure_error(status, "InjectedFault", message),
+    )

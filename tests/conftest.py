@@ -39,3 +39,19 @@ def emulator(emulator_server: Any) -> dict[str, Any]:
     """The local cloud's ready info, after a reset: seeded resources only, no rows, faults or requests."""
     emulator_server.cloud.reset()
     return dict(emulator_server.info)
+
+
+@pytest.fixture(scope="session")
+def fast_emulator_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A second local cloud whose clock runs 1200 times faster: a 5-minute CCF window every 0.25 s (part 2)."""
+    from emulator.server import EmulatorServer
+
+    with EmulatorServer(tmp_path_factory.mktemp("fast-cloud"), time_scale=1200) as server:
+        yield server
+
+
+@pytest.fixture
+def fast_emulator(fast_emulator_server: Any) -> dict[str, Any]:
+    """The fast local cloud's ready info, after a reset."""
+    fast_emulator_server.cloud.reset()
+    return dict(fast_emulator_server.info)

@@ -118,21 +118,8 @@ class _Reader:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def section(self, parent: Mapping[str, Any], name: str, path: str, *, required: bool) -> Mapping[str, Any] | None:
-        """The object at ``name``; ``None`` (the problem reported) when it is absent or not an object."""
-        value = lookup(parent, name, path, self.problems)
-        if value is AMBIGUOUS:
-            return None
-        if value is None:
-            if required:
-                self.problems.append(Problem(f"{path}.{name}", "is required"))
-            return None
-        if not isinstance(value, dict):
-            self.problems.append(Problem(f"{path}.{name}", "must be an object"))
-            return None
-        return value
-
-    def string(self, parent: Mapping[str, Any], name: str, path: str, *, required: bool = False) -> str | None:
+    def _value(self, parent: Mapping[str, Any], name: str, path: str, *, required: bool = False) -> Any:
+        """The value at ``name``, or ``None`` when absent or empty (a problem if required) or given twice."""
         value = lookup(parent, name, path, self.problems)
         if value is AMBIGUOUS:
             return None
@@ -140,50 +127,62 @@ class _Reader:
             if required:
                 self.problems.append(Problem(f"{path}.{name}", "is required"))
             return None
-        if not isinstance(value, str):
-            self.problems.append(Problem(f"{path}.{name}", "must be a string"))
+        return value
+
+    def _wrong(self, path: str, name: str, message: str) -> None:
+        self.problems.append(Problem(f"{path}.{name}", message))
+
+    def section(self, parent: Mapping[str, Any], name: str, path: str, *, required: bool) -> Mapping[str, Any] | None:
+        """The object at ``name``; ``None`` (the problem reported) when it is absent or not an object."""
+        value = self._value(parent, name, path, required=required)
+        if value is not None and not isinstance(value, dict):
+            self._wrong(path, name, "must be an object")
+            return None
+        return value
+
+    def string(self, parent: Mapping[str, Any], name: str, path: str, *, required: bool = False) -> str | None:
+        value = self._value(parent, name, path, required=required)
+        if value is not None and not isinstance(value, str):
+            self._wrong(path, name, "must be a string")
             return None
         return value
 
     def integer(
         self, parent: Mapping[str, Any], name: str, path: str, *, default: int | None, low: int, high: int | None
     ) -> int | None:
-        value = lookup(parent, name, path, self.problems)
-        if value is None or value is AMBIGUOUS:
+        value = self._value(parent, name, path)
+        if value is None:
             return default
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            self.problems.append(Problem(f"{path}.{name}", "must be a whole number"))
+            self._wrong(path, name, "must be a whole number")
             return default
         if value < low or (high is not None and value > high):
             bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
-            self.problems.append(Problem(f"{path}.{name}", f"must be {bounds}, not {value}"))
+            self._wrong(path, name, f"must be {bounds}, not {value}")
             return default
         return int(value)
 
     def boolean(self, parent: Mapping[str, Any], name: str, path: str, *, default: bool) -> bool:
-        value = lookup(parent, name, path, self.problems)
-        if value is None or value is AMBIGUOUS:
-            return default
+        value = self._value(parent, name, path)
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
-        if not isinstance(value, bool):
-            self.problems.append(Problem(f"{path}.{name}", "must be true or false"))
-            return default
-        return value
+        if value is not None and not isinstance(value, bool):
+            self._wrong(path, name, "must be true or false")
+        return value if isinstance(value, bool) else default
 
     def string_map(self, parent: Mapping[str, Any], name: str, path: str) -> dict[str, str]:
-        value = lookup(parent, name, path, self.problems)
-        if value is None or value is AMBIGUOUS:
+        value = self._value(parent, name, path)
+        if value is None:
             return {}
         if not isinstance(value, dict):
-            self.problems.append(Problem(f"{path}.{name}", "must be an object of names to values"))
+            self._wrong(path, name, "must be an object of names to values")
             return {}
         out = {}
         for key, item in value.items():
             if isinstance(item, dict | list) or item is None:
-                self.problems.append(Problem(f"{path}.{name}.{key}", "must be a string or a number"))
+                self._wrong(f"{path}.{name}", str(key), "must be a string or a number")
                 continue
             out[str(key)] = str(item).lower() if isinstance(item, bool) else str(item)
         return out

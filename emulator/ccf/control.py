@@ -14,11 +14,11 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from emulator.core.errors import azure_error
-from emulator.core.http import Call, Reply, Route, Service
-
 from emulator.ccf.runtime import CcfBackend
-from emulator.miro.control import bad_request, json_object
+from emulator.control.responses import _bad as bad_request
+from emulator.control.responses import _json as json_object
+from emulator.core.http import Call, Reply, Service
+from emulator.extension import control_service
 
 if TYPE_CHECKING:
     from emulator.cloud import Cloud
@@ -71,11 +71,4 @@ def service(cloud: Cloud) -> Service:
         ("POST", "/pause", r.pause),
         ("POST", "/resume", r.resume),
     )
-    return Service(
-        "control",
-        tuple(
-            Route(method, PREFIX + path, handler, operation=f"ccf.{handler.__name__}")
-            for method, path, handler in routes
-        ),
-        lambda status, message: azure_error(status, "InjectedFault", message),
-    )
+    return control_service(PREFIX, routes, label="ccf")

@@ -257,8 +257,7 @@ class WindowPoller:
                 attempts_total += attempts
                 if page is None:
                     return None
-                ingested = bool(page.events) and not self.state.token_ingested
-                if ingested:
+                if page.events and not self.state.token_ingested:
                     self._ingest(page.events)
                     self.state.events += len(page.events)
                     self.state.total_events += len(page.events)

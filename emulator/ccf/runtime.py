@@ -21,13 +21,12 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from emulator.core.auth import Principal
-from emulator.core.errors import EmulatorError
-
 from emulator.ccf.config import ConfigRefused, DcrTarget, read_poller_config
 from emulator.ccf.health import LogStoreHealthSink
 from emulator.ccf.http import RequestsSender
 from emulator.ccf.poller import ConnectorIdentity, IngestFailed, PollerSettings, PollState, WindowPoller
+from emulator.core.auth import Principal
+from emulator.core.errors import EmulatorError
 from emulator.sentinel.models import SENTINEL_APP_ID
 from emulator.sentinel.urls import backend as sentinel_backend
 
@@ -211,8 +210,7 @@ class CcfBackend:
     def pause(self) -> None:
         """Stop fetching and return once no poller is in the middle of a fetch (state is then stable)."""
         self.paused.set()
-        with self._lock:
-            workers = list(self._workers.values())
+        workers = self._current_workers()
         for worker in workers:
             worker.interrupt.set()
         for worker in workers:
@@ -221,11 +219,13 @@ class CcfBackend:
 
     def resume(self) -> None:
         self.paused.clear()
-        with self._lock:
-            workers = list(self._workers.values())
-        for worker in workers:
+        for worker in self._current_workers():
             worker.interrupt.clear()
             worker.changed.set()
+
+    def _current_workers(self) -> list[_Worker]:
+        with self._lock:
+            return list(self._workers.values())
 
     def apply_settings(self, changes: dict[str, Any]) -> PollerSettings:
         """Change the pollers' settings; raises ``ValueError`` for unknown fields or bad values."""
@@ -237,9 +237,7 @@ class CcfBackend:
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise ValueError(f"{name} must be a number >= 0")
         self.settings = dataclasses.replace(self.settings, **{k: float(v) for k, v in changes.items()})
-        with self._lock:
-            workers = list(self._workers.values())
-        for worker in workers:
+        for worker in self._current_workers():
             worker.changed.set()
         return self.settings
 

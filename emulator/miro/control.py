@@ -14,10 +14,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from emulator.core.errors import EmulatorError, azure_error
-from emulator.core.http import Call, Reply, Route, Service
+from emulator.control.responses import _bad as bad_request
+from emulator.control.responses import _json as json_object
+from emulator.core.errors import azure_error
+from emulator.core.http import Call, Reply, Service
+from emulator.extension import control_service
 from emulator.miro.models import MiroBackend
 from emulator.miro.times import parse_created_at
 from emulator.miro.urls import backend
@@ -28,21 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["PREFIX", "service"]
 
 PREFIX = "/_emulator/miro"
-
-
-def bad_request(message: str) -> EmulatorError:
-    return azure_error(400, "BadRequest", message)
-
-
-def json_object(call: Call) -> dict[str, Any]:
-    """The body as a JSON object; raises 400 otherwise."""
-    try:
-        body = call.json() if call.body.strip() else None
-    except ValueError as exc:
-        raise bad_request(f"the body is not JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise bad_request("the body must be a JSON object")
-    return body
 
 
 class MiroControl:
@@ -146,11 +134,4 @@ def service(cloud: Cloud) -> Service:
         ("GET", "/faults/{faultId}", r.get_fault),
         ("DELETE", "/faults/{faultId}", r.delete_fault),
     )
-    return Service(
-        "control",
-        tuple(
-            Route(method, PREFIX + path, handler, operation=f"miro.{handler.__name__}")
-            for method, path, handler in routes
-        ),
-        lambda status, message: azure_error(status, "InjectedFault", message),
-    )
+    return control_service(PREFIX, routes, label="miro")

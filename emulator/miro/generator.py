@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -96,6 +97,7 @@ class EventGenerator:
             {"id": str(_NUMBER_BASE + 1_000 + i), "name": name, "_kind": "team"} for i, name in enumerate(_TEAMS)
         ]
         self._cache: OrderedDict[int, list[AuditEvent]] = OrderedDict()
+        self._lock = threading.Lock()  # requests are served from several threads
 
     def events(self, start_us: int, end_us: int, *, descending: bool = False) -> Iterator[AuditEvent]:
         """The events whose ``createdAt`` (milliseconds) lies in ``[start_us, end_us)``, in key order."""
@@ -111,14 +113,16 @@ class EventGenerator:
 
     def bucket(self, index: int) -> list[AuditEvent]:
         """The events of the minute starting at ``index * 60 s`` since the epoch, sorted by key."""
-        cached = self._cache.get(index)
-        if cached is not None:
-            self._cache.move_to_end(index)
-            return cached
-        events = self._make_bucket(index)
-        self._cache[index] = events
-        if len(self._cache) > 4096:
-            self._cache.popitem(last=False)
+        with self._lock:
+            cached = self._cache.get(index)
+            if cached is not None:
+                self._cache.move_to_end(index)
+                return cached
+        events = self._make_bucket(index)  # a pure function: two threads making it agree
+        with self._lock:
+            self._cache[index] = events
+            if len(self._cache) > 4096:
+                self._cache.popitem(last=False)
         return events
 
     # --- one bucket ---------------------------------------------------------------------------------

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import copy
 import re
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from emulator.arm.models.endpoints import DCE_TYPE
 from emulator.arm.models.resources import Resource, system_data
-from emulator.core.auth import Principal
-
 from emulator.ccf.config import SECRET_FIELDS, ConfigRefused, DcrTarget, read_poller_config
+from emulator.core.auth import Principal
 from emulator.sentinel import errors
 from emulator.sentinel.validation import definition_problems
 
@@ -63,8 +61,6 @@ _OTHER_KINDS = {
 
 #: The first-party application Sentinel's connectors ingest as ("Azure Security Insights").
 SENTINEL_APP_ID = "98785600-1bb7-4fb9-b9fa-19afe2c8a360"
-_MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
-_ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
 
 #: Called with a connector's id after it was created, changed (``deleted=False``) or deleted.
 ConnectorListener = Callable[[str, bool], None]
@@ -85,11 +81,12 @@ class SentinelBackend:
         self._cloud = cloud
         self._registry = cloud.arm.registry
         self.listeners: list[ConnectorListener] = []
+        # In Azure a codeless connector sends to its DCR without any role the customer assigns.
+        cloud.arm.roles.first_party.add(SENTINEL_APP_ID.lower())
         self.seed()
 
     def seed(self) -> None:
-        """The seeded workspace is onboarded to Sentinel, and Sentinel may send data to the subscription's DCRs."""
-        self._seed_publisher()
+        """The seeded workspace is onboarded to Sentinel."""
         workspace = self._cloud.arm.workspaces.by_id(self._cloud.identity.workspace_resource_id)
         if workspace is None:
             return
@@ -98,30 +95,6 @@ class SentinelBackend:
             state = Resource(state_id, ONBOARDING_TYPE, {"properties": {"customerManagedKey": False}})
             state.new_etag()
             self._registry.put(state)
-
-    def _seed_publisher(self) -> None:
-        """Monitoring Metrics Publisher on the subscription for Sentinel's first-party application.
-
-        In Azure a codeless connector ingests into its DCR without any role the customer assigns; here
-        that permission is this seeded assignment (effective from the start, like the seeded Owner), so
-        the connector's data goes through the Logs Ingestion API's own authorization check unchanged.
-        """
-        scope = f"/subscriptions/{self._cloud.identity.subscription_id}"
-        name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scope}/{SENTINEL_APP_ID}/sentinel-ingestion"))
-        assignment_id = f"{scope}/providers/{_ROLE_ASSIGNMENT_TYPE}/{name}"
-        if self._registry.get(assignment_id) is not None:
-            return
-        role = f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{_MONITORING_METRICS_PUBLISHER}"
-        properties = {
-            "roleDefinitionId": role,
-            "principalId": SENTINEL_APP_ID,
-            "principalType": "ServicePrincipal",
-            "scope": scope,
-            "createdOn": "2000-01-01T00:00:00Z",
-            "updatedOn": "2000-01-01T00:00:00Z",
-            "description": "Microsoft Sentinel's codeless connectors (seeded by the local cloud)",
-        }
-        self._registry.put(Resource(assignment_id, _ROLE_ASSIGNMENT_TYPE, {"properties": properties}))
 
     def reset(self) -> None:
         """After the ARM registry was cleared: forget the secrets and onboard the seeded workspace again."""
@@ -196,14 +169,7 @@ class SentinelBackend:
         props = copy.deepcopy(body["properties"])
         props["createdTimeUtc"] = previous.properties.get("createdTimeUtc", now) if previous else now
         props["lastModifiedUtc"] = now
-        resource = Resource(
-            resource_id,
-            DEFINITION_TYPE,
-            {"kind": "Customizable", "properties": props, "systemData": self._system_data(previous, caller)},
-        )
-        resource.new_etag()
-        self._registry.put(resource)
-        return resource, previous is None
+        return self._store(resource_id, DEFINITION_TYPE, "Customizable", props, previous, caller), previous is None
 
     # --- connectors -------------------------------------------------------------------------------------
 
@@ -244,13 +210,7 @@ class SentinelBackend:
             raise errors.invalid_properties(problems)
         previous = self._existing(resource_id, CONNECTOR_TYPE, body, name)
         public, secrets = _split_secrets(props)
-        resource = Resource(
-            resource_id,
-            CONNECTOR_TYPE,
-            {"kind": "RestApiPoller", "properties": public, "systemData": self._system_data(previous, caller)},
-        )
-        resource.new_etag()
-        self._registry.put(resource)
+        resource = self._store(resource_id, CONNECTOR_TYPE, "RestApiPoller", public, previous, caller)
         self._cloud.store.put_document(_SECRETS, resource_id.lower(), secrets)
         self._notify(resource.id, deleted=False)
         return resource, previous is None
@@ -297,8 +257,22 @@ class SentinelBackend:
                 raise errors.etag_mismatch(name)
         return previous
 
-    def _system_data(self, previous: Resource | None, caller: Principal) -> dict[str, str]:
-        return system_data(previous, caller.app_id or caller.object_id, self._cloud.clock.now())
+    def _store(
+        self,
+        resource_id: str,
+        resource_type: str,
+        kind: str,
+        props: dict[str, Any],
+        previous: Resource | None,
+        caller: Principal,
+    ) -> Resource:
+        """Keep a resource (a new etag, ``systemData`` carried over) and return it."""
+        who = caller.app_id or caller.object_id
+        body = {"kind": kind, "properties": props, "systemData": system_data(previous, who, self._cloud.clock.now())}
+        resource = Resource(resource_id, resource_type, body)
+        resource.new_etag()
+        self._registry.put(resource)
+        return resource
 
     def _destination_problems(self, target: DcrTarget) -> list[tuple[str, str]]:
         base = "properties.dcrConfig"

@@ -6,9 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.arm import errors as arm_errors
 from emulator.arm.models.resources import Resource
-from emulator.core.auth import Principal
+from emulator.arm.responses import _body, _caller  # ARM's own request parsing: Sentinel is an ARM provider
 from emulator.core.http import Call, Reply
-
 from emulator.sentinel.models import CONNECTOR_TYPE, DEFINITION_TYPE, ONBOARDING_TYPE, SentinelBackend
 
 if TYPE_CHECKING:
@@ -31,20 +30,6 @@ def _require_api_version(call: Call, kind: str) -> None:
         raise arm_errors.missing_api_version()
     if version not in API_VERSIONS[kind]:
         raise arm_errors.invalid_api_version(version, sorted(API_VERSIONS[kind], reverse=True))
-
-
-def _body(call: Call) -> Any:
-    if not call.body.strip():
-        raise arm_errors.invalid_request_content("the request body is empty")
-    try:
-        return call.json()
-    except ValueError as exc:
-        raise arm_errors.invalid_request_content(str(exc)) from exc
-
-
-def _caller(call: Call) -> Principal:
-    assert call.principal is not None, "ARM routes are authenticated"
-    return call.principal
 
 
 class SentinelResponses:

@@ -24,6 +24,7 @@ from azure.identity import ClientSecretCredential
 from azure.mgmt.loganalytics import LogAnalyticsManagementClient
 from azure.mgmt.monitor import MonitorManagementClient
 from azure.monitor.query import LogsQueryClient
+from local_cloud import make_credential
 
 from deployer.dcr import bodies
 from deployer.dcr.spec import load_spec
@@ -130,6 +131,32 @@ class SentinelArm:
 
     def close(self) -> None:
         self.client.close()
+
+
+class Clients:
+    """Every client a part 2 test uses against one local cloud, closed together."""
+
+    def __init__(self, info: dict[str, Any]) -> None:
+        self.info = info
+        self.credential = make_credential(info)
+        self.control = Control(info)
+        self.sentinel = SentinelArm(info, self.credential)
+        self.logs = LogsQueryClient(
+            self.credential,
+            endpoint=info["query_endpoint"],
+            audience="https://api.loganalytics.io",
+            connection_verify=info["ca_cert"],
+            retry_total=0,
+        )
+
+    def __enter__(self) -> Clients:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logs.close()
+        self.sentinel.close()
+        self.control.close()
+        self.credential.close()
 
 
 @dataclass(frozen=True)

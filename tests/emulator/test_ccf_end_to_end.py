@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from azure.identity import ClientSecretCredential
 from azure.monitor.query import LogsQueryClient
-from local_cloud import make_credential
 from part2_cloud import (
+    Clients,
     Control,
     MiroPipeline,
     SentinelArm,
@@ -37,49 +36,43 @@ CONNECTOR = "MiroAuditLogsPoller"
 
 
 @pytest.fixture
-def info(fast_emulator: dict[str, Any]) -> dict[str, Any]:
-    return fast_emulator
+def clients(fast_emulator: dict[str, Any]) -> Iterator[Clients]:
+    with Clients(fast_emulator) as clients:
+        clients.control.call("PATCH", "/miro/settings", {"events_per_minute": 60})
+        yield clients
 
 
 @pytest.fixture
-def credential(info: dict[str, Any]) -> Iterator[ClientSecretCredential]:
-    credential = make_credential(info)
-    yield credential
-    credential.close()
+def info(clients: Clients) -> dict[str, Any]:
+    return clients.info
 
 
 @pytest.fixture
-def control(info: dict[str, Any]) -> Iterator[Control]:
-    control = Control(info)
-    control.call("PATCH", "/miro/settings", {"events_per_minute": 60})
-    yield control
-    control.close()
+def control(clients: Clients) -> Control:
+    return clients.control
 
 
 @pytest.fixture
-def sentinel(info: dict[str, Any], credential: ClientSecretCredential) -> Iterator[SentinelArm]:
-    arm = SentinelArm(info, credential)
-    yield arm
-    arm.close()
+def sentinel(clients: Clients) -> SentinelArm:
+    return clients.sentinel
 
 
 @pytest.fixture
-def logs(info: dict[str, Any], credential: ClientSecretCredential) -> Iterator[LogsQueryClient]:
-    with LogsQueryClient(
-        credential,
-        endpoint=info["query_endpoint"],
-        audience="https://api.loganalytics.io",
-        connection_verify=info["ca_cert"],
-        retry_total=0,
-    ) as client:
-        yield client
+def logs(clients: Clients) -> LogsQueryClient:
+    return clients.logs
 
 
 @pytest.fixture
-def pipeline(info: dict[str, Any], credential: ClientSecretCredential, sentinel: SentinelArm) -> MiroPipeline:
+def pipeline(clients: Clients) -> MiroPipeline:
     """The Miro pipeline and the official connector definition."""
-    deployed = deploy_pipeline(info, credential)
-    answer = sentinel.put("dataConnectorDefinitions", "MiroAuditLogsDataConnector", official_definition(info))
+    return deploy_with_definition(clients)
+
+
+def deploy_with_definition(clients: Clients) -> MiroPipeline:
+    deployed = deploy_pipeline(clients.info, clients.credential)
+    answer = clients.sentinel.put(
+        "dataConnectorDefinitions", "MiroAuditLogsDataConnector", official_definition(clients.info)
+    )
     assert answer.status_code == 201, answer.text()
     return deployed
 
@@ -104,6 +97,16 @@ def health_rows(logs: LogsQueryClient, info: dict[str, Any]) -> list[dict[str, A
 
 def expected_ids(control: Control, entry: dict[str, Any]) -> list[str]:
     return [e["id"] for e in control.miro_events(entry["collected_from"], entry["collected_until"])]
+
+
+def assert_collected_exactly_once(
+    logs: LogsQueryClient, info: dict[str, Any], control: Control, entry: dict[str, Any]
+) -> None:
+    """The table holds Miro's events of the windows collected (``entry``), each once."""
+    expected = expected_ids(control, entry)
+    ids = collected_ids(logs, info)
+    assert len(ids) == len(set(ids)) == len(expected)
+    assert sorted(ids) == sorted(expected)
 
 
 def test_the_official_connector_collects_every_event_exactly_once(
@@ -168,10 +171,29 @@ def test_nothing_is_lost_or_duplicated_when_miro_answers_429_and_5xx_mid_way(
 
     # Then every fault was met, and every event is in the table exactly once
     assert [control.call("GET", f"/miro/faults/{i}")["hits"] for i in ids_of_faults] == [3, 2, 2, 1]
-    expected = expected_ids(control, entry)
-    ids = collected_ids(logs, info)
-    assert len(ids) == len(set(ids)) == len(expected) and sorted(ids) == sorted(expected)
+    assert_collected_exactly_once(logs, info, control, entry)
     assert {r["Status"] for r in health_rows(logs, info)} == {"Success"}
+
+
+def test_slow_answers_and_dropped_connections_are_retried_without_loss(
+    info: dict[str, Any], control: Control, sentinel: SentinelArm, pipeline: MiroPipeline, logs: LogsQueryClient
+) -> None:
+    # Given requests that time out (60 virtual s is 0.05 real s here; the floor is 0.3 s) and a dropped connection
+    control.call("PATCH", "/ccf/settings", {"min_timeout_seconds": 0.3})
+    slow = control.call(
+        "POST", "/miro/faults", {"kind": "slow", "delay": 0.6, "on": "next_page", "count": 2}, expect=201
+    )
+    drop = control.call("POST", "/faults", {"service": "miro", "drop": True, "count": 1}, expect=201)
+    connect(info, sentinel, pipeline, info["miro_token"])
+
+    # When three windows are in
+    entry = control.wait_for_windows(CONNECTOR, 3)
+
+    # Then each fault was met, every fetch succeeded in the end, and nothing is missing or twice
+    assert control.call("GET", f"/miro/faults/{slow['id']}")["hits"] == 2
+    assert control.call("GET", f"/faults/{drop['id']}")["hits"] == 1
+    assert {r["Status"] for r in health_rows(logs, info)} == {"Success"}
+    assert_collected_exactly_once(logs, info, control, entry)
 
 
 def test_a_window_that_fails_after_its_retries_is_collected_later_without_duplicates(
@@ -192,9 +214,7 @@ def test_a_window_that_fails_after_its_retries_is_collected_later_without_duplic
     assert rows[0]["ExtendedProperties"]["HttpStatusCode"] == 500
     assert rows[0]["ExtendedProperties"]["PagesCount"] == 2
     assert [r["Status"] for r in rows[1:]] == ["Success"] * (len(rows) - 1)
-    expected = expected_ids(control, entry)
-    ids = collected_ids(logs, info)
-    assert len(ids) == len(set(ids)) == len(expected) and sorted(ids) == sorted(expected)
+    assert_collected_exactly_once(logs, info, control, entry)
 
 
 def test_a_revoked_token_gives_failure_rows_in_sentinel_health_and_no_data(
@@ -241,9 +261,7 @@ def test_a_token_restored_later_collects_the_windows_missed(
     entry = control.wait_for_windows(CONNECTOR, 4)
 
     # Then the windows of the outage are collected too, once
-    expected = expected_ids(control, entry)
-    ids = collected_ids(logs, info)
-    assert len(ids) == len(set(ids)) == len(expected) and sorted(ids) == sorted(expected)
+    assert_collected_exactly_once(logs, info, control, entry)
 
 
 def test_an_inactive_connector_fetches_nothing_until_it_is_activated(
@@ -267,8 +285,7 @@ def test_an_inactive_connector_fetches_nothing_until_it_is_activated(
 
     # Then it collects from its creation on, missing nothing
     entry = control.wait_for_windows(CONNECTOR, 3)
-    ids = collected_ids(logs, info)
-    assert len(ids) == len(set(ids)) and sorted(ids) == sorted(expected_ids(control, entry))
+    assert_collected_exactly_once(logs, info, control, entry)
 
 
 def _free_port() -> int:
@@ -282,42 +299,30 @@ def test_a_restarted_cloud_resumes_each_connector_where_it_stopped(tmp_path: Pat
 
     # Given a connector that has collected two windows when the cloud stops (same state dir and port)
     port = _free_port()
-    with EmulatorServer(tmp_path, port=port, time_scale=1200) as server:
-        info = dict(server.info)
-        credential = make_credential(info)
-        control = Control(info)
-        control.call("PATCH", "/miro/settings", {"events_per_minute": 60})
-        sentinel = SentinelArm(info, credential)
-        pipeline = deploy_pipeline(info, credential)
-        assert (
-            sentinel.put(
-                "dataConnectorDefinitions", "MiroAuditLogsDataConnector", official_definition(info)
-            ).status_code
-            == 201
-        )
-        connect(info, sentinel, pipeline, info["miro_token"])
-        before = control.wait_for_windows(CONNECTOR, 2)["state"]["windows_done"]
-        sentinel.close()
-        credential.close()
-        control.close()
+    with EmulatorServer(tmp_path, port=port, time_scale=1200) as server, Clients(dict(server.info)) as first:
+        first.control.call("PATCH", "/miro/settings", {"events_per_minute": 60})
+        connect(first.info, first.sentinel, deploy_with_definition(first), first.info["miro_token"])
+        before = first.control.wait_for_windows(CONNECTOR, 2)["state"]["windows_done"]
 
     # When it starts again
-    with EmulatorServer(tmp_path, port=port, time_scale=1200) as server:
-        again = dict(server.info)
-        control = Control(again)
-        credential = make_credential(again)
-        entry = control.wait_for_windows(CONNECTOR, before + 2)
-        with LogsQueryClient(
-            credential,
-            endpoint=again["query_endpoint"],
-            audience="https://api.loganalytics.io",
-            connection_verify=again["ca_cert"],
-        ) as logs:
-            ids = collected_ids(logs, again)
-        expected = expected_ids(control, entry)
-        credential.close()
-        control.close()
+    with EmulatorServer(tmp_path, port=port, time_scale=1200) as server, Clients(dict(server.info)) as again:
+        entry = again.control.wait_for_windows(CONNECTOR, before + 2)
 
-    # Then the same token still works and the windows before and after the restart are in, once
-    assert again["miro_token"] == info["miro_token"]
-    assert len(ids) == len(set(ids)) == len(expected) and sorted(ids) == sorted(expected)
+        # Then the same token still works and the windows before and after the restart are in, once
+        assert again.info["miro_token"] == first.info["miro_token"]
+        assert_collected_exactly_once(again.logs, again.info, again.control, entry)
+
+
+def test_at_real_speed_advancing_the_clock_makes_the_windows_due(emulator: dict[str, Any]) -> None:
+    # Given the session's cloud, whose clock runs at real speed, and a connector just created
+    with Clients(emulator) as clients:
+        clients.control.call("PATCH", "/miro/settings", {"events_per_minute": 30})
+        connect(emulator, clients.sentinel, deploy_with_definition(clients), emulator["miro_token"])
+
+        # When virtual time jumps 16 minutes ahead
+        clients.control.call("POST", "/clock/advance", {"seconds": 16 * 60})
+
+        # Then three windows are collected at once, exactly
+        entry = clients.control.wait_for_windows(CONNECTOR, 3)
+        assert entry["state"]["windows_done"] == 3
+        assert_collected_exactly_once(clients.logs, emulator, clients.control, entry)

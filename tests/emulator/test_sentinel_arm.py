@@ -14,6 +14,7 @@ import pytest
 from azure.identity import ClientSecretCredential
 from part2_cloud import (
     SHARED_DIR,
+    Clients,
     MiroPipeline,
     SentinelArm,
     deploy_pipeline,
@@ -33,10 +34,9 @@ CANARY = "eyJtaXJvLm9yaWdpbiI6ImV1MDEifQ_canary-token-never-shown"
 
 
 @pytest.fixture
-def sentinel(emulator: dict[str, Any], credential: ClientSecretCredential) -> Iterator[SentinelArm]:
-    arm = SentinelArm(emulator, credential)
-    yield arm
-    arm.close()
+def sentinel(emulator: dict[str, Any]) -> Iterator[SentinelArm]:
+    with Clients(emulator) as clients:
+        yield clients.sentinel
 
 
 @pytest.fixture

@@ -113,11 +113,16 @@ class RoleAssignments:
     def __init__(self, cloud: Cloud, registry: ResourceRegistry) -> None:
         self._cloud = cloud
         self._registry = registry
+        #: Object ids of Microsoft first-party services that Azure lets perform data actions without a role
+        #: assignment the customer can see (part 2: Sentinel's codeless connectors sending to a DCR).
+        self.first_party: set[str] = set()
 
     # --- checks -------------------------------------------------------------------------------------
 
     def is_allowed(self, object_id: str, action: str, resource_id: str, *, data: bool = False) -> bool:
         """Whether ``object_id`` may perform ``action`` on ``resource_id`` now (propagated assignments only)."""
+        if data and object_id.lower() in self.first_party:
+            return True
         now = self._cloud.clock.now()
         delay = dt.timedelta(seconds=self._cloud.settings.role_propagation_seconds)
 
