@@ -18,9 +18,11 @@ import datetime as dt
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,8 @@ from deployer.provision import ProgressCallback
 
 __all__ = ["LocalCloud", "serve"]
 
-SERVER_FILE = "server.json"
+SERVER_FILE = "server.json"  # written by the emulator while it serves
+PORT_FILE = "port"
 LOG_FILE = "emulator.log"
 
 _REQUIRED = (
@@ -58,7 +61,8 @@ class LocalCloud:
         self._process = process
         self._state_dir = state_dir
         self._http = requests.Session()
-        self._http.verify = str(info["ca_cert"])
+        # Passed on every call: a session's verify loses to REQUESTS_CA_BUNDLE from the environment.
+        self._verify = str(info["ca_cert"])
 
     # --- starting and stopping ----------------------------------------------------------------------
 
@@ -75,8 +79,9 @@ class LocalCloud:
             return cls(running, process=None, state_dir=state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
         progress(f"local cloud: starting (state in {_shown(state_dir)})")
+        port = _remembered_port(state_dir)
         command = [
-            sys.executable, "-m", "emulator", "serve", "--state-dir", str(state_dir), "--port", "0",
+            sys.executable, "-m", "emulator", "serve", "--state-dir", str(state_dir), "--port", str(port),
             "--time-scale", f"{settings.time_scale:g}", "--seed", str(settings.seed),
             "--role-propagation-seconds", f"{settings.role_propagation_seconds:g}",
             "--ingestion-latency-seconds", f"{settings.ingestion_latency_seconds:g}",
@@ -87,7 +92,7 @@ class LocalCloud:
         finally:
             log.close()
         info = _read_ready_line(process, settings.startup_timeout_seconds, state_dir)
-        (state_dir / SERVER_FILE).write_text(json.dumps({**info, "pid": process.pid}))
+        (state_dir / PORT_FILE).write_text(str(urllib.parse.urlsplit(info["arm_endpoint"]).port))
         cloud = cls(info, process=process, state_dir=state_dir)
         progress(f"local cloud: ready at {info['arm_endpoint']}")
         return cloud
@@ -106,8 +111,6 @@ class LocalCloud:
             self._process.wait()
         if self._process.stdout is not None:
             self._process.stdout.close()
-        with contextlib.suppress(FileNotFoundError):
-            (self._state_dir / SERVER_FILE).unlink()
         self._process = None
 
     # --- what clients need --------------------------------------------------------------------------
@@ -150,12 +153,14 @@ class LocalCloud:
     def register_miro_token(self, token: Secret) -> None:
         """Make the local Miro accept ``token`` as a valid Enterprise token, unless it already knows it."""
         url = f"{self.info['control_endpoint']}/miro/tokens"
+        body = {"token": token.reveal(), "preset": "valid", "label": "MIRO_ACCESS_TOKEN"}
         try:
-            response = self._http.post(
-                url, json={"token": token.reveal(), "preset": "valid", "if_absent": True}, timeout=30
-            )
+            response = self._http.post(url, json=body, timeout=30, verify=self._verify)
         except requests.RequestException as exc:
             raise LocalEnvironmentError(f"cannot reach the local cloud's control API: {type(exc).__name__}") from exc
+        # A token the local Miro already knows keeps its rights (so a test can revoke one beforehand).
+        if response.status_code == 400 and "already registered" in response.text:
+            return
         if response.status_code not in (200, 201):
             raise LocalEnvironmentError(f"the local Miro refused to register the token ({response.status_code})")
 
@@ -176,6 +181,24 @@ class LocalCloud:
                 if time.monotonic() > deadline:
                     return f"the connector has not polled within {timeout:g} s"
                 time.sleep(0.25)
+
+
+def _remembered_port(state_dir: Path) -> int:
+    """The port the local cloud had last time, when still free; else 0 (any).
+
+    The resources it serves carry its URL (the DCE's endpoint, the connector's Miro URL), so a new port
+    would make the next deploy rewrite them.
+    """
+    try:
+        port = int((state_dir / PORT_FILE).read_text())
+    except (OSError, ValueError):
+        return 0
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return 0
+    return port
 
 
 def _shown(path: Path) -> str:
@@ -252,9 +275,9 @@ def _log_tail(path: Path) -> str:
 def serve(state_dir: Path, *, host: str, port: int, time_scale: float, seed: int | None) -> int:
     """``miro-sentinel emulator serve``: run the local cloud in the foreground until interrupted.
 
-    Writes ``server.json`` in the state directory, so ``--env local`` commands use this emulator.
+    While it serves, ``server.json`` in the state directory tells ``--env local`` commands to use it.
     """
-    from emulator import cli  # the only import of the emulator package outside this module's child process
+    from emulator import cli  # the emulator package, reached from this module only
 
     argv = [
         "serve",
@@ -269,8 +292,4 @@ def serve(state_dir: Path, *, host: str, port: int, time_scale: float, seed: int
     ]
     if seed is not None:
         argv += ["--seed", str(seed)]
-    return int(cli.main(argv, on_ready=lambda info: _write_server_file(state_dir, info)))
-
-
-def _write_server_file(state_dir: Path, info: dict[str, Any]) -> None:
-    (state_dir / SERVER_FILE).write_text(json.dumps({**info, "pid": os.getpid()}))
+    return int(cli.main(argv))

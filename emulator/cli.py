@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -21,6 +22,8 @@ from emulator.server import EmulatorServer
 __all__ = ["main"]
 
 DEFAULT_STATE_DIR = ".miro-sentinel/local"
+#: Written into the state directory while serving: the ready info and the server's process id.
+SERVER_FILE = "server.json"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,11 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         logging.getLogger("emulator").error("the local cloud could not start: %s", exc)
         return 1
+    # server.json lets other processes (miro-sentinel --env local) find this server instead of starting one.
+    server_file = Path(args.state_dir) / SERVER_FILE
     try:
+        server_file.write_text(json.dumps({**info, "pid": os.getpid()}))
         sys.stdout.write(json.dumps(info) + "\n")
         sys.stdout.flush()
         while not stop.wait(timeout=0.5):
             pass
     finally:
+        server_file.unlink(missing_ok=True)
         server.stop()
     return 0

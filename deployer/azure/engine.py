@@ -282,9 +282,7 @@ class ArmEngine:
         )
         step(
             f"Microsoft.SecurityInsights/{_DEFINITIONS}",
-            lambda: self.arm.put_sentinel(
-                t.workspace_resource_id, _DEFINITIONS, t.connector_definition_name, self._definition_body()
-            ),
+            lambda: self._put_sentinel(_DEFINITIONS, t.connector_definition_name, self._definition_body()),
             dict,
         )
         step(f"Microsoft.SecurityInsights/{_CONNECTORS}", lambda: self._write_connector(known), dict)
@@ -301,8 +299,15 @@ class ArmEngine:
                 remedy="export MIRO_ACCESS_TOKEN (or set miro.token_source) and run deploy again",
             )
         body = _merge(self._connector_body(known), bodies.connector_secret(self._token.reveal()))
-        t = self.target
-        return self.arm.put_sentinel(t.workspace_resource_id, _CONNECTORS, t.connector_name, body)
+        return self._put_sentinel(_CONNECTORS, self.target.connector_name, body)
+
+    def _put_sentinel(self, kind: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create, or update with the current etag (Sentinel requires it on updates)."""
+        workspace = self.target.workspace_resource_id
+        current = self._read(lambda: self.arm.get_sentinel(workspace, kind, name))
+        if current is not None and current.get("etag"):
+            body = {**body, "etag": current["etag"]}
+        return self.arm.put_sentinel(workspace, kind, name, body)
 
     def plan_destroy(self) -> ProvisionPlan:
         t = self.target
