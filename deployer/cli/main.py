@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        cli.main(args=args, prog_name="miro-sentinel", standalone_mode=False)
+        # Without standalone mode, click returns (not raises) the code of an Exit raised by a command.
+        code = cli.main(args=args, prog_name="miro-sentinel", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:
@@ -86,4 +87,4 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
         click.echo("hint: this is a bug in miro-sentinel; run again with --debug and report the traceback", err=True)
         sys.exit(EXIT_EXTERNAL)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

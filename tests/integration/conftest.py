@@ -1,0 +1,157 @@
+"""A local cloud per test, and the real CLI run against it as an operator would.
+
+Each test gets its own in-process local cloud (fresh state), an ``envs/local.toml`` pointing at it, and
+``LocalEnv.cli`` to run ``python -m deployer`` in a child process; the child finds the running cloud
+through ``server.json`` in the state directory, as ``miro-sentinel emulator serve`` makes it do.
+
+Every test runs with a canary Miro token; after the test, the canary must appear in no output and in no
+file under the test's directory (settings, the local cloud's store and logs) nor in new temporary files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.support import REPO_ROOT
+
+CANARY = f"miro-canary-{uuid.uuid4().hex}"
+
+LOCAL_TOML = """
+cloud = "local"
+engine = "arm"
+
+[local]
+state_dir = "{state_dir}"
+time_scale = 120
+seed = 11
+
+[validation]
+role_propagation_timeout_seconds = 30
+visibility_timeout_seconds = 20
+poll_interval_seconds = 0.2
+
+[miro]
+retry_budget_seconds = 5
+max_attempts = 3
+"""
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.stdout)
+        return data
+
+    @property
+    def errors(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.startswith(("error: ", "hint: "))]
+
+
+@dataclass
+class LocalEnv:
+    """One test's local cloud and the CLI pointed at it."""
+
+    root: Path
+    server: Any
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return dict(self.server.info)
+
+    def cli(self, *args: str, token: str | None = CANARY, env: dict[str, str] | None = None) -> Run:
+        child_env = {k: v for k, v in os.environ.items() if not k.startswith(("MIRO_SENTINEL_", "MIRO_ACCESS_TOKEN"))}
+        child_env["PYTHONPATH"] = str(REPO_ROOT)
+        if token is not None:
+            child_env["MIRO_ACCESS_TOKEN"] = token
+        child_env.update(env or {})
+        done = subprocess.run(
+            [sys.executable, "-m", "deployer", *args],
+            cwd=self.root,
+            env=child_env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        self.outputs += [done.stdout, done.stderr]
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        response = requests.request(
+            method, self.info["control_endpoint"] + path, json=body, verify=self.info["ca_cert"], timeout=30
+        )
+        assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+    def clear_requests(self) -> None:
+        self.control("DELETE", "/requests")
+
+    def requests_log(self) -> list[dict[str, Any]]:
+        """What clients asked of the local cloud since the last clear (control calls excluded)."""
+        value: list[dict[str, Any]] = self.control("GET", "/requests")["value"]
+        return value
+
+    def miro_token(self, label: str = "MIRO_ACCESS_TOKEN") -> dict[str, Any]:
+        tokens = self.control("GET", "/miro/tokens")["value"]
+        return next(t for t in tokens if t.get("label") == label)
+
+    def register_canary(self, preset: str) -> None:
+        self.control("POST", "/miro/tokens", {"token": CANARY, "preset": preset, "label": "MIRO_ACCESS_TOKEN"})
+
+    def advance(self, minutes: float) -> None:
+        """Move the local cloud's clock ahead (the CCF poller then runs the windows that became due)."""
+        self.control("POST", "/clock/advance", {"seconds": minutes * 60})
+
+
+def _canary_files(directory: Path, since: float, *, skip: tuple[str, ...] = ()) -> list[str]:
+    found = []
+    needle = CANARY.encode()
+    for folder, subdirs, files in os.walk(directory):
+        subdirs[:] = [d for d in subdirs if not d.startswith(skip)]
+        for name in files:
+            path = Path(folder, name)
+            try:
+                if path.stat().st_mtime >= since and needle in path.read_bytes():
+                    found.append(str(path))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.fixture
+def local_env(tmp_path: Path) -> Iterator[LocalEnv]:
+    from emulator.server import EmulatorServer
+
+    started = time.time()
+    state_dir = tmp_path / "state"
+    (tmp_path / "envs").mkdir()
+    (tmp_path / "envs" / "local.toml").write_text(LOCAL_TOML.format(state_dir=state_dir))
+    with EmulatorServer(state_dir, time_scale=120, seed=11) as server:
+        # What `miro-sentinel emulator serve` writes, so the CLI uses this cloud rather than start one.
+        (state_dir / "server.json").write_text(json.dumps({**server.info, "pid": os.getpid()}))
+        env = LocalEnv(tmp_path, server)
+        yield env
+    leaks = [o for o in env.outputs if CANARY in o]
+    assert not leaks, f"the canary token appeared in command output: {leaks[0][:300]}"
+    assert not _canary_files(tmp_path, started), "the canary token is in a file under the test directory"
+    temporary = _canary_files(Path(tempfile.gettempdir()), started, skip=("pytest-of-",))
+    assert not temporary, f"the canary token is in a temporary file: {temporary}"
