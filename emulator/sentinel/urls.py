@@ -12,7 +12,6 @@ from emulator.arm import errors as arm_errors
 from emulator.arm.urls import ARM_AUDIENCES
 from emulator.core.auth import Authenticator
 from emulator.core.http import Route, Service
-
 from emulator.sentinel.models import SentinelBackend
 from emulator.sentinel.responses import SentinelResponses
 
