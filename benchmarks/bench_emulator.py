@@ -18,10 +18,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from azure.core.rest import HttpRequest
 from azure.identity import ClientSecretCredential
@@ -84,30 +84,36 @@ def _deploy(info: dict[str, Any], credential: ClientSecretCredential) -> str:
     with MonitorManagementClient(
         credential, info["subscription_id"], base_url=info["arm_endpoint"], connection_verify=ca
     ) as monitor:
-        dce = monitor.data_collection_endpoints.create(group, "dce-bench", {"location": info["location"]})
+        # The SDK serializes plain dicts; its overloads only name models and streams.
+        dce = monitor.data_collection_endpoints.create(group, "dce-bench", cast(Any, {"location": info["location"]}))
         rule = monitor.data_collection_rules.create(
             group,
             "dcr-bench",
-            {
-                "location": info["location"],
-                "properties": {
-                    "dataCollectionEndpointId": dce.id,
-                    "streamDeclarations": {
-                        spec.stream.name: {"columns": [{"name": c.name, "type": c.type} for c in spec.stream.columns]}
+            cast(
+                Any,
+                {
+                    "location": info["location"],
+                    "properties": {
+                        "dataCollectionEndpointId": dce.id,
+                        "streamDeclarations": {
+                            spec.stream.name: {
+                                "columns": [{"name": c.name, "type": c.type} for c in spec.stream.columns]
+                            }
+                        },
+                        "destinations": {
+                            "logAnalytics": [{"workspaceResourceId": info["workspace_resource_id"], "name": "la"}]
+                        },
+                        "dataFlows": [
+                            {
+                                "streams": [spec.stream.name],
+                                "destinations": ["la"],
+                                "transformKql": spec.transform,
+                                "outputStream": spec.output_stream,
+                            }
+                        ],
                     },
-                    "destinations": {
-                        "logAnalytics": [{"workspaceResourceId": info["workspace_resource_id"], "name": "la"}]
-                    },
-                    "dataFlows": [
-                        {
-                            "streams": [spec.stream.name],
-                            "destinations": ["la"],
-                            "transformKql": spec.transform,
-                            "outputStream": spec.output_stream,
-                        }
-                    ],
                 },
-            },
+            ),
         )
         role = f"/subscriptions/{info['subscription_id']}/providers/Microsoft.Authorization/roleDefinitions/{MONITORING_METRICS_PUBLISHER}"
         request = HttpRequest(
@@ -120,11 +126,11 @@ def _deploy(info: dict[str, Any], credential: ClientSecretCredential) -> str:
         return str(rule.immutable_id)
 
 
-def _events(count: int) -> list[dict[str, Any]]:
+def _events(count: int) -> list[MutableMapping[str, Any]]:
     """Miro-shaped audit events (from the dcr/ samples), each with its own id and a recent createdAt."""
     samples = [dict(e) for s in dcr_spec.load_spec().samples for e in s.events]
     now = dt.datetime.now(dt.UTC)
-    events = []
+    events: list[MutableMapping[str, Any]] = []
     for i in range(count):
         event = json.loads(json.dumps(samples[i % len(samples)]))
         event["id"] = f"bench-{i}"

@@ -28,7 +28,8 @@ __all__ = ["QUERY_READ", "QueryBackend"]
 QUERY_READ = "Microsoft.OperationalInsights/workspaces/query/read"
 
 _MISSING_TABLE = re.compile(r"Table with name (?P<name>\S+) does not exist")
-_MISSING_COLUMN = re.compile(r'Referenced column "(?P<name>[^"]+)" not found')
+#: DuckDB's binder message, or the KQL adapter's own for a column the query never defined.
+_MISSING_COLUMN = re.compile(r'Referenced column "(?P<name>[^"]+)" not found|unknown column \'(?P<adapter>[^\']+)\'')
 
 
 class QueryBackend:
@@ -87,7 +88,8 @@ def _engine_error(exc: kql.EngineError, text: str) -> Exception:
         return errors.semantic_error(f"Failed to resolve table or column expression named '{table.group('name')}'")
     column = _MISSING_COLUMN.search(message)
     if column:
-        return errors.semantic_error(f"Failed to resolve scalar expression named '{column.group('name')}'")
+        name = column.group("name") or column.group("adapter")
+        return errors.semantic_error(f"Failed to resolve scalar expression named '{name}'")
     if exc.kind == "schema":
         return errors.semantic_error(message)
     return errors.bad_argument("QueryExecutionError", message.splitlines()[0])
