@@ -80,7 +80,12 @@ class _Cloud:
             f"{insights}/dataCollectionEndpoints/dce-bench", bodies.dce_body(location=location, tags={}), "2023-03-11"
         )
         dcr = bodies.dcr_body(
-            spec, location=location, dce_id=dce["id"], workspace_resource_id=info["workspace_resource_id"], tags={}
+            spec,
+            location=location,
+            dce_id=dce["id"],
+            workspace_resource_id=info["workspace_resource_id"],
+            tags={},
+            token_version="1",
         )
         rule = self.arm_put(f"{insights}/dataCollectionRules/dcr-bench", dcr, "2023-03-11")
         workspace = info["workspace_resource_id"] + _SENTINEL

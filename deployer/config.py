@@ -428,6 +428,8 @@ class Settings:
     local: LocalSettings
     miro_token: Secret | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    #: The process environment minus the Miro token, for child processes (Terraform and its credentials).
+    process_env: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_local(self) -> bool:
@@ -656,7 +658,8 @@ def load_settings(
         token = _read_token(settings, env, stdin, need_token, problems, raw)
     if problems or settings is None:
         raise ConfigError(problems)
-    return dataclasses.replace(settings, miro_token=token, sources=dict(raw.sources))
+    child_env = {k: v for k, v in env.items() if k != settings.miro.token_env_var}
+    return dataclasses.replace(settings, miro_token=token, sources=dict(raw.sources), process_env=child_env)
 
 
 def _build(env_name: str, env_file: Path | None, raw: _Raw, problems: list[ConfigProblem]) -> Settings | None:

@@ -10,11 +10,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from azure.core.credentials import TokenCredential
-
 from deployer.azure.arm import ArmClient
 from deployer.azure.cloud import PUBLIC_CLOUD, AzureCloud
-from deployer.azure.credentials import credential_for, signed_in_object_id
+from deployer.azure.credentials import TokenCredential, credential_for, signed_in_object_id
 from deployer.azure.engine import ArmEngine
 from deployer.azure.ingestion import IngestionClient
 from deployer.azure.keyvault import read_secret
@@ -170,6 +168,7 @@ class Environment:
             on_progress=self._progress,
             create_resource_group=s.workspace.create,
             timeouts=Timeouts(plan=t.timeout_seconds, apply=t.timeout_seconds),
+            env=s.process_env,
         )
         self._closers.append(engine)
         return engine

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["TlsFiles", "ensure_tls"]
+__all__ = ["TlsFiles", "ensure_tls", "write_file"]
 
 _VALIDITY = dt.timedelta(days=3650)
 
@@ -77,9 +77,9 @@ def ensure_tls(directory: Path) -> TlsFiles:
         .sign(ca_key, hashes.SHA256())
     )
 
-    _write(files.server_key, key.private_bytes(_PEM, _PKCS8, serialization.NoEncryption()), private=True)
-    _write(files.server_cert, cert.public_bytes(_PEM))
-    _write(files.ca_cert, ca_cert.public_bytes(_PEM))
+    write_file(files.server_key, key.private_bytes(_PEM, _PKCS8, serialization.NoEncryption()), private=True)
+    write_file(files.server_cert, cert.public_bytes(_PEM))
+    write_file(files.ca_cert, ca_cert.public_bytes(_PEM))
     return files
 
 
@@ -101,7 +101,7 @@ def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
     )
 
 
-def _write(path: Path, data: bytes, *, private: bool = False) -> None:
+def write_file(path: Path, data: bytes, *, private: bool = False) -> None:
     # Private keys are readable by their owner only; written atomically so a crash leaves no half file.
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)

@@ -20,7 +20,7 @@ from azure.identity import (
 from deployer.azure.cloud import AzureCloud
 from deployer.errors import AzureAuthError
 
-__all__ = ["client_secret_credential", "credential_for", "signed_in_object_id"]
+__all__ = ["TokenCredential", "client_secret_credential", "credential_for", "signed_in_object_id"]
 
 
 def credential_for(kind: str, *, tenant_id: str) -> TokenCredential:

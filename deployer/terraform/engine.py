@@ -102,7 +102,7 @@ class TerraformEngine:
         create_resource_group: bool = False,
         timeouts: Timeouts | None = None,
         lock_timeout: int = 0,
-        env: Mapping[str, str] | None = None,
+        env: Mapping[str, str],
     ) -> None:
         self.target = target
         self.spec = spec

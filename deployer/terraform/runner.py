@@ -94,7 +94,7 @@ class TerraformRunner:
         *,
         binary: str = "terraform",
         data_dir: Path | None = None,
-        env: Mapping[str, str] | None = None,
+        env: Mapping[str, str],
         on_output: OutputCallback | None = None,
         timeouts: Timeouts | None = None,
         lock_timeout: int = 0,
@@ -103,9 +103,9 @@ class TerraformRunner:
         self.working_dir = Path(working_dir)
         self.binary = binary
         self.data_dir = data_dir
-        # Passing the parent's environment through is what any child process gets; credentials
-        # (ARM_*, AZURE_*, the OIDC request variables) reach Terraform that way.
-        self._base_env = dict(os.environ if env is None else env)
+        # The environment Terraform runs in (from the settings, the only reader of the process
+        # environment): credentials (ARM_*, AZURE_*, the OIDC request variables) reach Terraform that way.
+        self._base_env = dict(env)
         self._on_output = on_output
         self.timeouts = timeouts or Timeouts()
         self.lock_timeout = lock_timeout

@@ -24,6 +24,7 @@ from emulator.arm.models.endpoints import DCE_TYPE
 from emulator.arm.models.resources import Resource, system_data
 from emulator.ccf.config import SECRET_FIELDS, ConfigRefused, DcrTarget, read_poller_config
 from emulator.core.auth import Principal
+from emulator.sealed import SecretBox
 from emulator.sentinel import errors
 from emulator.sentinel.validation import definition_problems
 
@@ -80,6 +81,7 @@ class SentinelBackend:
     def __init__(self, cloud: Cloud) -> None:
         self._cloud = cloud
         self._registry = cloud.arm.registry
+        self._box = SecretBox(cloud.state_dir / "secrets.key")
         self.listeners: list[ConnectorListener] = []
         # In Azure a codeless connector sends to its DCR without any role the customer assigns.
         cloud.arm.roles.first_party.add(SENTINEL_APP_ID.lower())
@@ -211,7 +213,7 @@ class SentinelBackend:
         previous = self._existing(resource_id, CONNECTOR_TYPE, body, name)
         public, secrets = _split_secrets(props)
         resource = self._store(resource_id, CONNECTOR_TYPE, "RestApiPoller", public, previous, caller)
-        self._cloud.store.put_document(_SECRETS, resource_id.lower(), secrets)
+        self._cloud.store.put_document(_SECRETS, resource_id.lower(), {"sealed": self._box.seal(secrets)})
         self._notify(resource.id, deleted=False)
         return resource, previous is None
 
@@ -230,7 +232,8 @@ class SentinelBackend:
         if found is None:
             return None
         props = copy.deepcopy(found.properties)
-        secrets = self._cloud.store.document(_SECRETS, resource_id.lower()) or {}
+        kept = self._cloud.store.document(_SECRETS, resource_id.lower()) or {}
+        secrets = self._box.open(kept["sealed"]) if "sealed" in kept else {}
         auth = props.get(_key(props, "auth"))
         if isinstance(auth, dict):
             auth.update(secrets)

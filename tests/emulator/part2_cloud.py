@@ -183,7 +183,12 @@ def deploy_pipeline(info: dict[str, Any], credential: ClientSecretCredential) ->
             group,
             "dcr-miro",
             bodies.dcr_body(
-                spec, location=location, dce_id=dce.id, workspace_resource_id=info["workspace_resource_id"], tags={}
+                spec,
+                location=location,
+                dce_id=dce.id,
+                workspace_resource_id=info["workspace_resource_id"],
+                tags={},
+                token_version="1",
             ),
         )
     assert dce.logs_ingestion is not None and rule.immutable_id is not None

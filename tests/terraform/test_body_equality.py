@@ -8,6 +8,7 @@ Python body (same keys, values and JSON types: ``true`` is not ``1``, ``10`` is 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -135,7 +136,7 @@ def render(
         module = root / "terraform" / "modules" / "bodies"
         shutil.copytree(REPO / "terraform" / "modules" / "bodies", module, ignore=shutil.ignore_patterns("tests"))
         shutil.copytree(dcr_dir, root / "dcr")  # where the module looks by default
-        with TerraformRunner(module, binary=terraform_binary) as runner:
+        with TerraformRunner(module, binary=terraform_binary, env=dict(os.environ)) as runner:
             runner.init()
             runner.apply(runner.plan(inputs))
             return {name: output.value for name, output in runner.output().items()}

@@ -177,7 +177,7 @@ def test_close_deletes_saved_plans(workdir: Path, tmp_path: Path, fake_terraform
 
 def test_applying_a_plan_without_its_file_is_refused(workdir: Path) -> None:
     with pytest.raises(TerraformError) as caught:
-        TerraformRunner(workdir).apply(PlanResult(changes=()))
+        TerraformRunner(workdir, env={}).apply(PlanResult(changes=()))
 
     assert caught.value.message == "this plan has no saved plan file (already applied or discarded)"
 
