@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import json
 import os
 import signal
@@ -32,7 +31,6 @@ from azure.core.credentials import TokenCredential
 
 from deployer.azure.cloud import AzureCloud
 from deployer.azure.credentials import client_secret_credential
-from deployer.azure.query import QueryClient
 from deployer.config import LocalSettings, Secret, Settings, replace_section
 from deployer.errors import LocalEnvironmentError
 from deployer.provision import ProgressCallback
@@ -165,22 +163,33 @@ class LocalCloud:
             raise LocalEnvironmentError(f"the local Miro refused to register the token ({response.status_code})")
 
     def wait_for_first_poll(self, connector_name: str, *, timeout: float = 60.0) -> str:
-        """Wait until the connector has polled the local Miro once (a SentinelHealth row), for the demo.
+        """Wait until the connector has polled the local Miro once, so the demo's report is complete.
 
         In Azure the first poll takes 5-30 minutes and ``health`` reports it as it is; the local cloud
-        polls within seconds, so ``deploy --env local`` shows a complete report.
+        polls within seconds. Its poller's own status says when (independent of query latency).
         """
-        kql = f"SentinelHealth | where SentinelResourceName == '{connector_name}' | count"
-        with QueryClient(self.credential(), self.cloud, self.info["workspace_customer_id"]) as query:
-            deadline = time.monotonic() + timeout
-            while True:
-                rows = query.query(kql, timespan=dt.timedelta(days=1))
-                fetches = int(rows[0].get("Count", 0)) if rows else 0
-                if fetches:
-                    return f"the connector polled the local Miro ({fetches} fetch{'es' if fetches > 1 else ''} so far)"
-                if time.monotonic() > deadline:
-                    return f"the connector has not polled within {timeout:g} s"
-                time.sleep(0.25)
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self._poller_state(connector_name)
+            if state.get("last_status"):
+                return (
+                    f"the connector polled the local Miro: {state.get('windows_done', 0)} windows, "
+                    f"{state.get('total_events', 0)} events so far (last fetch: {state['last_status']})"
+                )
+            if time.monotonic() > deadline:
+                return f"the connector has not polled within {timeout:g} s"
+            time.sleep(0.1)
+
+    def _poller_state(self, connector_name: str) -> dict[str, Any]:
+        try:
+            response = self._http.get(f"{self.info['control_endpoint']}/ccf", timeout=30, verify=self._verify)
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            raise LocalEnvironmentError(f"cannot read the local poller's status: {type(exc).__name__}") from exc
+        for connector in response.json().get("connectors", []):
+            if connector.get("name") == connector_name:
+                return dict(connector.get("state") or {})
+        return {}
 
 
 def _remembered_port(state_dir: Path) -> int:

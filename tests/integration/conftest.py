@@ -25,6 +25,9 @@ from typing import Any
 import pytest
 import requests
 
+from deployer.azure.arm import ArmClient
+from deployer.azure.cloud import AzureCloud
+from deployer.azure.credentials import client_secret_credential
 from tests.support import REPO_ROOT
 
 CANARY = f"miro-canary-{uuid.uuid4().hex}"
@@ -116,6 +119,27 @@ class LocalEnv:
 
     def register_canary(self, preset: str) -> None:
         self.control("POST", "/miro/tokens", {"token": CANARY, "preset": preset, "label": "MIRO_ACCESS_TOKEN"})
+
+    def arm(self) -> ArmClient:
+        """The deployer's own ARM client, signed in as the local cloud's service principal."""
+        i = self.info
+        cloud = AzureCloud(
+            arm_endpoint=i["arm_endpoint"],
+            query_endpoint=i["query_endpoint"],
+            authority=i["authority"],
+            ca_bundle=i["ca_cert"],
+        )
+        credential = client_secret_credential(
+            cloud, tenant_id=i["tenant_id"], client_id=i["client_id"], client_secret=i["client_secret"]
+        )
+        return ArmClient(credential, cloud, i["subscription_id"], poll_interval=0)
+
+    def poller(self, name: str = "MiroSentinelAuditLogsPoller") -> dict[str, Any]:
+        """The local CCF poller's state for a connector (windows done, failures, last status)."""
+        for connector in self.control("GET", "/ccf")["connectors"]:
+            if connector["name"] == name:
+                return dict(connector.get("state") or {})
+        return {}
 
     def advance(self, minutes: float) -> None:
         """Move the local cloud's clock ahead (the CCF poller then runs the windows that became due)."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import jsonschema
 import pytest
 
 from tests.integration.conftest import LocalEnv
+from tests.support import REPO_ROOT
 
 WRITES = {"PUT", "PATCH", "POST", "DELETE"}
 AZURE_SERVICES = {"entra", "arm", "sentinel", "ingestion", "query"}
@@ -24,6 +27,7 @@ def deploy(local_env: LocalEnv, *args: str) -> dict[str, Any]:
 
 def test_deploy_from_scratch_is_healthy(local_env: LocalEnv) -> None:
     document = deploy(local_env)
+    jsonschema.validate(document, json.loads((REPO_ROOT / "docs/run.schema.json").read_text()))
     assert document["status"] == "healthy"
     assert document["changes"] == {"created": 6, "updated": 0, "deleted": 0}
     assert [s["name"] for s in document["steps"]] == [
