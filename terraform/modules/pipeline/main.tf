@@ -81,10 +81,14 @@ resource "azapi_resource" "connector" {
   name      = var.connector_name
   parent_id = local.workspace_id
   body      = module.bodies.connector_body
-  # The token travels only here. A new miro_token_version makes azapi send it again; otherwise
-  # updates omit it, so rotate the token by bumping the version.
-  sensitive_body         = local.connector_secret
-  sensitive_body_version = { (module.bodies.connector_secret_path) = var.miro_token_version }
+  # The token travels only here. azapi sends it again when the version changes, and omits it
+  # otherwise. Sentinel requires the key on every PUT of a RestApiPoller (apiKey is required), so the
+  # version also changes with the rest of the body: any update re-sends the token; a rotated token
+  # alone needs miro_token_version bumped.
+  sensitive_body = local.connector_secret
+  sensitive_body_version = {
+    (module.bodies.connector_secret_path) = "${var.miro_token_version}-${substr(sha256(jsonencode(module.bodies.connector_body)), 0, 16)}"
+  }
   # The official Miro solution spells some keys as the service documents them (ApiKeyName,
   # StartTimeAttributeName, IsAPIKeyInPostPayload), which the embedded schema spells otherwise.
   schema_validation_enabled = false
