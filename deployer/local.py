@@ -17,11 +17,9 @@ import dataclasses
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.parse
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -38,7 +36,6 @@ from deployer.provision import ProgressCallback
 __all__ = ["LocalCloud", "serve"]
 
 SERVER_FILE = "server.json"  # written by the emulator while it serves
-PORT_FILE = "port"
 LOG_FILE = "emulator.log"
 
 _REQUIRED = (
@@ -77,9 +74,8 @@ class LocalCloud:
             return cls(running, process=None, state_dir=state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
         progress(f"local cloud: starting (state in {_shown(state_dir)})")
-        port = _remembered_port(state_dir)
         command = [
-            sys.executable, "-m", "emulator", "serve", "--state-dir", str(state_dir), "--port", str(port),
+            sys.executable, "-m", "emulator", "serve", "--state-dir", str(state_dir),
             "--time-scale", f"{settings.time_scale:g}", "--seed", str(settings.seed),
             "--role-propagation-seconds", f"{settings.role_propagation_seconds:g}",
             "--ingestion-latency-seconds", f"{settings.ingestion_latency_seconds:g}",
@@ -90,7 +86,6 @@ class LocalCloud:
         finally:
             log.close()
         info = _read_ready_line(process, settings.startup_timeout_seconds, state_dir)
-        (state_dir / PORT_FILE).write_text(str(urllib.parse.urlsplit(info["arm_endpoint"]).port))
         cloud = cls(info, process=process, state_dir=state_dir)
         progress(f"local cloud: ready at {info['arm_endpoint']}")
         return cloud
@@ -190,24 +185,6 @@ class LocalCloud:
             if connector.get("name") == connector_name:
                 return dict(connector.get("state") or {})
         return {}
-
-
-def _remembered_port(state_dir: Path) -> int:
-    """The port the local cloud had last time, when still free; else 0 (any).
-
-    The resources it serves carry its URL (the DCE's endpoint, the connector's Miro URL), so a new port
-    would make the next deploy rewrite them.
-    """
-    try:
-        port = int((state_dir / PORT_FILE).read_text())
-    except (OSError, ValueError):
-        return 0
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return 0
-    return port
 
 
 def _shown(path: Path) -> str:

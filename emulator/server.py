@@ -13,6 +13,7 @@ one JSON line on stdout when ready.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import socket
@@ -30,7 +31,10 @@ from emulator.app import ServiceFactory, build_app
 from emulator.cloud import Cloud, Settings
 from emulator.tls import ensure_tls
 
-__all__ = ["EmulatorServer"]
+__all__ = ["PORT_FILE", "EmulatorServer"]
+
+#: In the state directory: the port of the last start, taken again when free.
+PORT_FILE = "port"
 
 _log = logging.getLogger(__name__)
 
@@ -100,23 +104,39 @@ class EmulatorServer:
         self._socket: socket.socket | None = None
         self._failure: BaseException | None = None
 
+    def _bind(self) -> socket.socket:
+        """A listening socket on ``port``; with port 0, the port of the last start first, if still free."""
+        wanted = [self.port]
+        if self.port == 0:
+            with contextlib.suppress(OSError, ValueError):
+                wanted.insert(0, int((self.state_dir / PORT_FILE).read_text()))
+        for index, port in enumerate(wanted):
+            # proto=IPPROTO_TCP makes asyncio set TCP_NODELAY on accepted connections; without it every
+            # answer waits ~40 ms for the client's delayed ACK (Nagle), which made each call 45 ms.
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((self.host, port))
+                sock.listen(128)
+            except OSError:
+                sock.close()
+                if index == len(wanted) - 1:
+                    raise
+                continue
+            return sock
+        raise RuntimeError("unreachable")
+
     def start(self, *, timeout: float = 30.0) -> dict[str, Any]:
         """Start serving; returns the ready info. Raises ``RuntimeError`` if the server does not come up."""
         if self._thread is not None:
             return self.info
         tls = ensure_tls(self.state_dir / "tls")
-        # proto=IPPROTO_TCP makes asyncio set TCP_NODELAY on accepted connections; without it every
-        # answer waits ~40 ms for the client's delayed ACK (Nagle), which made each call 45 ms.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-            sock.listen(128)
-        except OSError:
-            sock.close()
-            raise
+        sock = self._bind()
         self._socket = sock
         port = sock.getsockname()[1]
+        # Resources keep this URL (a DCE's logs-ingestion endpoint, a connector's Miro URL): with the same
+        # state directory, the next start takes the same port when it is free.
+        (self.state_dir / PORT_FILE).write_text(str(port))
         visible_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         base_url = f"https://{visible_host}:{port}"
         try:
