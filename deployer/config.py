@@ -655,7 +655,8 @@ def load_settings(
         problems.extend(_cross_checks(settings, raw))
     token: Secret | None = None
     if settings is not None and settings.miro.token_source != "keyvault":
-        token = _read_token(settings, env, stdin, need_token, problems, raw)
+        # The local cloud has a token of its own (its Miro's), used when none is given.
+        token = _read_token(settings, env, stdin, need_token and not settings.is_local, problems, raw)
     if problems or settings is None:
         raise ConfigError(problems)
     child_env = {k: v for k, v in env.items() if k != settings.miro.token_env_var}

@@ -73,6 +73,8 @@ class Environment:
         s = self.settings
         if s.miro_token is None and s.miro.token_source == "keyvault":
             return read_secret(s.miro.keyvault_secret_id, self.credential, self.cloud)
+        if s.miro_token is None and self.local is not None:
+            return Secret(str(self.local.info["miro_token"]))  # the local Miro's own valid token
         return s.miro_token
 
     @cached_property

@@ -168,7 +168,7 @@ class LocalCloud:
             state = self._poller_state(connector_name)
             if state.get("last_status"):
                 return (
-                    f"the connector polled the local Miro: {state.get('windows_done', 0)} windows, "
+                    f"the connector polled the local Miro: {state.get('windows_done', 0)} window(s), "
                     f"{state.get('total_events', 0)} events so far (last fetch: {state['last_status']})"
                 )
             if time.monotonic() > deadline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,9 +25,10 @@ class State:
     def __init__(self, *, debug: bool, envs_dir: Path) -> None:
         self.debug = debug
         self.envs_dir = envs_dir
-        # Results go to stdout; progress, warnings and errors to stderr. Colour switches off without a TTY.
-        self.out = Console(soft_wrap=True, highlight=False)
-        self.err = Console(stderr=True, soft_wrap=True, highlight=False)
+        # Results go to stdout; progress, warnings and errors to stderr. Colour switches off without a TTY,
+        # and output that goes to a file or a CI log gets a fixed width instead of the 80-column default.
+        self.out = Console(soft_wrap=True, highlight=False, width=None if sys.stdout.isatty() else 140)
+        self.err = Console(stderr=True, soft_wrap=True, highlight=False, width=None if sys.stderr.isatty() else 140)
 
 
 pass_state = click.make_pass_decorator(State)

@@ -185,3 +185,9 @@ def test_validate_alone_sends_and_finds_a_record(local_env: LocalEnv) -> None:
     run = local_env.cli("validate", "--env", "local", "--output", "json", token=None)
     assert run.code == 0, run.stderr
     assert run.json()["validation"]["visible"] is True
+
+
+def test_the_local_cloud_works_without_a_token_of_ours(local_env: LocalEnv) -> None:
+    run = local_env.cli("deploy", "--env", "local", "--output", "json", token=None)
+    assert run.code == 0, run.stderr
+    assert run.json()["token"]["organization_name"]
