@@ -27,8 +27,7 @@ Hierarchy::
         │   ├── ResourceNotFound          404 from ARM (get_* raise it; the engines create what is missing)
         │   ├── AzureRequestRejected      ARM refused a body (InvalidPayload and its details[])
         │   ├── IngestionForbidden        403: the principal lacks Monitoring Metrics Publisher on the DCR
-        │   ├── IngestionThrottled        429 after the retry budget
-        │   └── ValidationTimeout         the validation record never became visible
+        │   └── IngestionThrottled        429 after the retry budget
         ├── TerraformError                the command, its exit code and the last lines of stderr
         │   ├── TerraformNotFound
         │   ├── TerraformVersionTooOld
@@ -77,7 +76,6 @@ __all__ = [
     "TerraformStateLocked",
     "TerraformVersionTooOld",
     "UsageError",
-    "ValidationTimeout",
 ]
 
 EXIT_OK = 0
@@ -185,10 +183,8 @@ class ExternalError(DeployerError):
     exit_code = EXIT_EXTERNAL
 
 
-class MiroError(ExternalError):
-    """Miro answered with an error, or could not be reached."""
-
-    default_remedy = "check https://status.miro.com and the token, then run `miro-sentinel check-token`"
+class _ServiceError(ExternalError):
+    """An answer from a service: its HTTP status, its own error code and the request id to quote."""
 
     def __init__(
         self,
@@ -203,6 +199,12 @@ class MiroError(ExternalError):
         self.status_code = status_code
         self.error_code = error_code
         self.request_id = request_id
+
+
+class MiroError(_ServiceError):
+    """Miro answered with an error, or could not be reached."""
+
+    default_remedy = "check https://status.miro.com and the token, then run `miro-sentinel check-token`"
 
 
 class MiroTokenInvalid(MiroError):
@@ -232,24 +234,10 @@ class MiroUnavailable(MiroError):
     """5xx, timeout, connection failure or a malformed answer from Miro."""
 
 
-class AzureError(ExternalError):
+class AzureError(_ServiceError):
     """Azure answered with an error, or could not be reached."""
 
     default_remedy = "check the Azure settings of this environment and https://status.azure.com"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        error_code: str | None = None,
-        request_id: str | None = None,
-        remedy: str | None = None,
-    ) -> None:
-        super().__init__(message, remedy=remedy)
-        self.status_code = status_code
-        self.error_code = error_code
-        self.request_id = request_id
 
 
 class AzureAuthError(AzureError):
@@ -295,15 +283,6 @@ class IngestionThrottled(AzureError):
     """429 from the Logs Ingestion API after the retry budget."""
 
     default_remedy = "wait a minute and retry; the DCR allows 12,000 requests and 2 GB a minute"
-
-
-class ValidationTimeout(AzureError):
-    """The validation record was accepted but not visible in the table within the budget."""
-
-    default_remedy = (
-        "a new table can take up to 15 minutes to show its first rows: raise validation.visibility_timeout_seconds "
-        "or run `miro-sentinel validate` again later"
-    )
 
 
 class TerraformError(ExternalError):
