@@ -7,13 +7,11 @@ on 127.0.0.1 for the whole session, reset to a fresh state before each test that
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-#: ``../shared`` beside the repository: the design, the reference and the API specs.
-SHARED_DIR = Path(__file__).resolve().parents[1] / ".." / "shared"
+from tests.support import SHARED_DIR
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

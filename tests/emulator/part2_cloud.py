@@ -12,7 +12,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -28,9 +27,8 @@ from local_cloud import make_credential
 
 from deployer.dcr import bodies
 from deployer.dcr.spec import load_spec
+from tests.support import OFFICIAL_MIRO_DIR
 
-SHARED_DIR = Path(__file__).resolve().parents[2].parent / "shared"
-OFFICIAL_MIRO_DIR = SHARED_DIR / "api-specs" / "sentinel-miro-solution" / "Data Connectors" / "MiroAuditLogs_CCF"
 SENTINEL_API = "2025-09-01"
 TABLE = "MiroAuditLogs_CL"
 

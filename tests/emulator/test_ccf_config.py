@@ -12,7 +12,7 @@ from ccf_support import official_properties
 from emulator.ccf.config import ConfigRefused, read_poller_config
 from tests.support import requires_shared
 
-pytestmark = [pytest.mark.shared, requires_shared]
+pytestmark = requires_shared
 
 
 def problems(props: dict[str, Any]) -> list[tuple[str, str, bool]]:

@@ -30,7 +30,7 @@ from emulator.miro.models import MiroBackend
 from emulator.miro.times import to_micros
 from tests.support import requires_shared
 
-pytestmark = [pytest.mark.shared, requires_shared]
+pytestmark = requires_shared
 
 CREATED = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
 WINDOW = dt.timedelta(minutes=5)

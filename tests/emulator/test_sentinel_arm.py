@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from azure.identity import ClientSecretCredential
 from part2_cloud import (
-    SHARED_DIR,
     Clients,
     MiroPipeline,
     SentinelArm,
@@ -25,6 +24,7 @@ from part2_cloud import (
 
 from deployer.dcr import bodies
 from deployer.dcr.spec import load_spec
+from tests.support import SHARED_DIR
 
 pytestmark = pytest.mark.shared
 
