@@ -36,7 +36,12 @@ class IngestionClient:
     """Sends records to a DCR stream through a DCE's logs-ingestion endpoint."""
 
     def __init__(self, endpoint: str, credential: TokenCredential, cloud: AzureCloud) -> None:
-        kwargs: dict[str, Any] = {"credential_scopes": [f"{cloud.monitor_audience}/.default"], "retry_total": 2}
+        kwargs: dict[str, Any] = {
+            "credential_scopes": [f"{cloud.monitor_audience}/.default"],
+            "retry_total": 2,
+            "connection_timeout": 30,
+            "read_timeout": 120,
+        }
         if cloud.ca_bundle:
             kwargs["connection_verify"] = cloud.ca_bundle
         self._client = LogsIngestionClient(endpoint, credential, **kwargs)

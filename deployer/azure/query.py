@@ -20,7 +20,13 @@ class QueryClient:
     """Runs KQL on one workspace (by its customer id, the GUID the query API takes)."""
 
     def __init__(self, credential: TokenCredential, cloud: AzureCloud, workspace_customer_id: str) -> None:
-        kwargs: dict[str, Any] = {"endpoint": cloud.query_endpoint, "audience": cloud.query_audience, "retry_total": 3}
+        kwargs: dict[str, Any] = {
+            "endpoint": cloud.query_endpoint,
+            "audience": cloud.query_audience,
+            "retry_total": 3,
+            "connection_timeout": 30,
+            "read_timeout": 180,
+        }
         if cloud.ca_bundle:
             kwargs["connection_verify"] = cloud.ca_bundle
         self._client = LogsQueryClient(credential, **kwargs)
