@@ -86,8 +86,12 @@ def test_the_token_reaches_azure_only_through_the_write_only_sensitive_body() ->
         if "var.miro_token" in line and "var.miro_token_version" not in line
     ]
 
-    assert "sensitive_body         = local.connector_secret" in connector
-    assert "sensitive_body_version = { (module.bodies.connector_secret_path) = var.miro_token_version }" in connector
+    assert "sensitive_body = local.connector_secret" in connector
+    # The version follows the token's version and the connector body: any update re-sends the token.
+    assert (
+        '(module.bodies.connector_secret_path) = "${var.miro_token_version}-'
+        '${substr(sha256(jsonencode(module.bodies.connector_body)), 0, 16)}"'
+    ) in connector
     assert uses == [
         'connector_secret = var.miro_token == null ? null : { properties = { auth = { APIKey = "Bearer ${var.miro_token}" } } }'
     ]
