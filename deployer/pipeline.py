@@ -230,11 +230,12 @@ def deploy(env: Environment, ui: Ui, *, yes: bool) -> RunReport:
             report.applied = applied
             counts = applied.counts()
             step.detail = f"{counts['created']} created, {counts['updated']} updated, {counts['deleted']} deleted"
-        _validate(run, env, applied.outputs)
+        outputs = applied.outputs or engine.outputs()
+        _validate(run, env, outputs)
         if env.local is not None:
             with run.step("first poll") as step:
                 step.detail = env.local.wait_for_first_poll(env.target.connector_name)
-        _health(run, env, applied.outputs, None)
+        _health(run, env, outputs, None)
 
     return _guard(report, body)
 
@@ -270,7 +271,7 @@ def destroy(env: Environment, ui: Ui, *, yes: bool) -> RunReport:
         _confirm(run, env, planned, yes=yes, destroy=True)
         with run.step("destroy") as step:
             done = engine.destroy(planned)
-            report.applied = ApplyResult(changes=done.changes, outputs=_NO_OUTPUTS)
+            report.applied = ApplyResult(changes=done.changes, outputs=None)
             step.detail = f"{len(done.changes)} deleted"
 
     return _guard(report, body)
@@ -325,5 +326,3 @@ def check_token_only(env: Environment, ui: Ui) -> RunReport:
 
     return _guard(report, body)
 
-
-_NO_OUTPUTS = DeploymentOutputs("", "", "", "", "", "", "", "", "", "", "")

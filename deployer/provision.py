@@ -135,10 +135,13 @@ class DeploymentOutputs:
 
 @dataclass(frozen=True)
 class ApplyResult:
-    """What an apply changed (``counts`` as in :meth:`ProvisionPlan.counts`) and the resulting outputs."""
+    """What an apply changed (``counts`` as in :meth:`ProvisionPlan.counts`) and the resulting outputs.
+
+    ``outputs`` is None after a destroy: nothing is left to point at.
+    """
 
     changes: tuple[Change, ...]
-    outputs: DeploymentOutputs
+    outputs: DeploymentOutputs | None
 
     def counts(self) -> dict[str, int]:
         return ProvisionPlan(engine="", changes=self.changes).counts()
