@@ -42,6 +42,7 @@ class Environment:
         self._given = settings
         self._progress = progress
         self._closers: list[object] = []
+        self._queries: dict[str, QueryClient] = {}
 
     # --- local cloud ----------------------------------------------------------------------------------
 
@@ -181,9 +182,12 @@ class Environment:
         return client
 
     def query(self, outputs: DeploymentOutputs) -> QueryClient:
-        client = QueryClient(self.credential, self.cloud, outputs.workspace_customer_id)
-        self._closers.append(client)
-        return client
+        """The query client of the deployment's workspace (one per workspace, reused by later steps)."""
+        workspace = outputs.workspace_customer_id
+        if workspace not in self._queries:
+            self._queries[workspace] = QueryClient(self.credential, self.cloud, workspace)
+            self._closers.append(self._queries[workspace])
+        return self._queries[workspace]
 
     # --- Miro -----------------------------------------------------------------------------------------
 

@@ -116,9 +116,6 @@ class _Run:
             result.seconds = round(time.monotonic() - start, 3)
             self.report.steps.append(result)
 
-    def skip(self, name: str, why: str) -> None:
-        self.report.steps.append(StepResult(name, "skipped", why))
-
 
 def _guard(report: RunReport, body: Callable[[], None]) -> RunReport:
     try:
