@@ -322,4 +322,3 @@ def check_token_only(env: Environment, ui: Ui) -> RunReport:
         _token(run, env)
 
     return _guard(report, body)
-

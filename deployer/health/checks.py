@@ -300,9 +300,9 @@ def check_fetch_failures(ctx: HealthContext) -> CheckResult:
             timespan=dt.timedelta(hours=h.lookback_hours),
         )
     except ExternalError as exc:
-        if "SentinelHealth" in exc.message and (
-            "not found" in exc.message.lower() or "semantic" in exc.message.lower()
-        ):
+        # Azure names the missing table only in the inner error, which the SDK's exception text carries.
+        said = f"{exc.message} {exc.__cause__ or ''}".lower()
+        if "sentinelhealth" in said and any(w in said for w in ("not found", "semantic", "failed to resolve")):
             return _result(
                 "fetch_failures", title, Status.SKIPPED, "the workspace has no SentinelHealth table",
                 "turn on Sentinel health monitoring (Settings > Auditing and health monitoring) to see connector fetch failures",
