@@ -1,0 +1,74 @@
+"""Health checks whose inputs are hard to produce in the local cloud (an Azure error shape, a quiet feed)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from deployer.errors import AzureError
+from deployer.health.checks import check_fetch_failures, check_freshness
+from deployer.health.model import Status
+
+
+class FakeQuery:
+    def __init__(self, *answers: Any) -> None:
+        self.answers = list(answers)
+        self.queries: list[str] = []
+
+    def query(self, kql: str, *, timespan: Any) -> Any:
+        self.queries.append(kql)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def context(query: FakeQuery) -> Any:
+    health = SimpleNamespace(
+        lookback_hours=24, freshness_warn_minutes=30, freshness_fail_minutes=180, max_fetch_failures=0
+    )
+    return SimpleNamespace(
+        settings=SimpleNamespace(health=health),
+        target=SimpleNamespace(connector_name="Poller", workspace_resource_id="/ws"),
+        spec=SimpleNamespace(table=SimpleNamespace(name="MiroAuditLogs_CL")),
+        query=query,
+        arm=None,
+    )
+
+
+def test_a_workspace_without_sentinel_health_is_skipped_with_the_way_to_turn_it_on() -> None:
+    inner = RuntimeError(
+        "(SemanticError) 'where' operator: Failed to resolve table or column expression named 'SentinelHealth'"
+    )
+    error = AzureError(
+        "Azure rejected querying Log Analytics (400 BadArgumentError): The request had some invalid properties"
+    )
+    error.__cause__ = inner
+    result = check_fetch_failures(context(FakeQuery(error)))
+    assert result.status is Status.SKIPPED
+    assert result.detail == "the workspace has no SentinelHealth table"
+    assert "health monitoring" in result.remedy
+
+
+def test_freshness_grades_the_age_of_the_last_real_event() -> None:
+    for age, status in ((5, Status.OK), (45, Status.WARN), (600, Status.FAIL)):
+        query = FakeQuery([{"LastEvent": None, "Events": 10, "AgeMinutes": age}], [])
+        assert check_freshness(context(query)).status is status
+        assert "category != 'miro-sentinel-validation'" in query.queries[0]
+
+
+def test_no_events_from_an_old_or_unknown_connector_fails() -> None:
+    result = check_freshness(context(FakeQuery([{"Events": 0}], [])))
+    assert result.status is Status.FAIL
+    assert result.detail == "no Miro events in MiroAuditLogs_CL yet"
+
+
+def test_a_failed_last_fetch_fails_with_the_token_remedy() -> None:
+    query = FakeQuery(
+        [{"Failures": 2, "Successes": 5}],
+        [{"TimeGenerated": None, "Status": "Failure", "Description": "HTTP 401: Unauthorized"}],
+    )
+    result = check_fetch_failures(context(query))
+    assert result.status is Status.FAIL
+    assert result.detail.endswith(": HTTP 401: Unauthorized")
+    assert result.data == {"failures": 2, "successes": 5}
