@@ -78,10 +78,6 @@ class Target:
     def table_resource_id(self, table_name: str) -> str:
         return f"{self.workspace_resource_id}/tables/{table_name}"
 
-    @property
-    def sentinel_scope(self) -> str:
-        return f"{self.workspace_resource_id}/providers/Microsoft.SecurityInsights"
-
 
 @dataclass(frozen=True)
 class Change:

@@ -17,6 +17,7 @@ from azure.identity import (
     WorkloadIdentityCredential,
 )
 
+from deployer.azure.arm import azure_error
 from deployer.azure.cloud import AzureCloud
 from deployer.errors import AzureAuthError
 
@@ -56,7 +57,7 @@ def signed_in_object_id(credential: TokenCredential, cloud: AzureCloud) -> str:
     try:
         token = credential.get_token(f"{cloud.arm_audience}/.default").token
     except ClientAuthenticationError as exc:
-        raise AzureAuthError(f"cannot sign in to Azure: {_first_line(exc.message)}") from exc
+        raise azure_error(exc, "signing in") from exc
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -66,7 +67,3 @@ def signed_in_object_id(credential: TokenCredential, cloud: AzureCloud) -> str:
             "the Azure token has no object id (oid claim)",
             remedy="set validation.principal_object_id to the object id of the principal that sends validation records",
         ) from exc
-
-
-def _first_line(text: str | None) -> str:
-    return (text or "").strip().splitlines()[0] if text and text.strip() else "no details"

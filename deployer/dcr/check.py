@@ -26,7 +26,6 @@ __all__ = [
     "check_table",
     "check_transform",
     "output_schema_problems",
-    "render_row",
 ]
 
 MAX_COLUMN_NAME_LENGTH = 45
@@ -220,11 +219,6 @@ def _sample_problems(sample: Sample, rows: Sequence[Mapping[str, Any]]) -> list[
 
 def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-def render_row(row: Mapping[str, Any], columns: Sequence[kql.KqlColumn], table: TableSpec) -> dict[str, Any]:
-    """A row as Azure would store it: table column order, datetimes as ISO 8601 UTC with ``Z``."""
-    return {name: _render_value(row[name]) for name in _column_order(row, columns, table)}
 
 
 def _column_order(row: Mapping[str, Any], columns: Sequence[kql.KqlColumn], table: TableSpec) -> list[str]:

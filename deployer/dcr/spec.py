@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,9 +54,6 @@ class TableColumn:
     name: str
     type: str
     description: str = ""
-
-    def as_kql(self) -> KqlColumn:
-        return KqlColumn(self.name, self.type)
 
 
 @dataclass(frozen=True)
@@ -238,7 +235,3 @@ def load_spec(root: Path | None = None, *, table: Path | None = None, transform:
         transform=load_transform(transform or base / "transform.kql"),
         samples=load_samples(base / "samples"),
     )
-
-
-def stream_names(columns: Sequence[KqlColumn]) -> tuple[str, ...]:
-    return tuple(c.name for c in columns)
