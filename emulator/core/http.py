@@ -128,10 +128,3 @@ class Router:
             if found:
                 return RouteMatch(service, route, {k: v for k, v in found.groupdict().items() if v is not None})
         return None
-
-    def service_for(self, path: str) -> Service | None:
-        """The service whose routes know ``path`` under any method (to shape a 405-like answer)."""
-        for pattern, service, _ in self._table:
-            if pattern.match(path):
-                return service
-        return None
