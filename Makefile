@@ -33,11 +33,11 @@ demo: setup
 	$(BIN)/miro-sentinel deploy --env local
 
 lint: setup
-	$(BIN)/ruff format --check deployer emulator tests benchmarks
-	$(BIN)/ruff check deployer emulator tests benchmarks
+	$(BIN)/ruff format --check deployer emulator kqlengine tests benchmarks
+	$(BIN)/ruff check deployer emulator kqlengine tests benchmarks
 
 typecheck: setup
-	$(BIN)/mypy deployer emulator benchmarks
+	$(BIN)/mypy deployer emulator kqlengine benchmarks
 
 unit: setup
 	$(BIN)/pytest

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from deployer.dcr import kql
+import kqlengine as kql
 from emulator.clock import naive_utc
 from emulator.store import quote_identifier
 
@@ -262,7 +262,7 @@ class LogStore:
     ) -> kql.KqlResult:
         """Run KQL over ``workspace``'s tables as of virtual ``now``, restricted to ``[start, end]``.
 
-        :raises deployer.dcr.kql.EngineError: the engine could not translate or run the query.
+        :raises kqlengine.EngineError: the engine could not translate or run the query.
         """
         with self._store.private_cursor() as cur:
             cur.execute(f"USE {self.view_catalog(workspace)}")

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from deployer.dcr import kql
+import kqlengine as kql
 
 __all__ = ["Store", "quote_identifier"]
 

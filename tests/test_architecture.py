@@ -58,3 +58,13 @@ def test_only_config_reads_the_process_environment(path: Path) -> None:
         return
     text = path.read_text(encoding="utf-8")
     assert "os.environ" not in text and "os.getenv" not in text, f"{relative} reads the environment"
+
+
+@pytest.mark.parametrize(
+    "path", sorted((REPO_ROOT / "kqlengine").rglob("*.py")), ids=lambda p: str(p.relative_to(REPO_ROOT))
+)
+def test_the_kql_engine_package_is_neutral(path: Path) -> None:
+    """Both sides share the engine; it must not carry either side's rules."""
+    relative = str(path.relative_to(REPO_ROOT))
+    imported = {n.split(".")[0] for n in _imports(path)}
+    assert not imported & {"deployer", "emulator"}, f"{relative} imports {sorted(imported & {'deployer', 'emulator'})}"

@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from deployer.dcr import guard, kql
+import kqlengine as kql
+from deployer.dcr import guard
 from deployer.dcr.spec import DcrSpec, Sample, TableSpec
 from deployer.errors import KqlSyntaxError
 

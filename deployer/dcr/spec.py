@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deployer.dcr.kql import KqlColumn, normalize_kql_type
 from deployer.errors import InputError
+from kqlengine import KqlColumn, normalize_kql_type
 
 __all__ = [
     "DEFAULT_DCR_DIR",

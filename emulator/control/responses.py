@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from deployer.dcr.kql import KqlColumn, normalize_kql_type
 from emulator.core.errors import EmulatorError, azure_error
 from emulator.core.http import Call, Reply
 from emulator.entra.models import KNOWN_RESOURCES
+from kqlengine import KqlColumn, normalize_kql_type
 
 if TYPE_CHECKING:
     from emulator.cloud import Cloud

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from deployer.dcr import kql
+import kqlengine as kql
 from emulator.arm.models.resources import Resource
 from emulator.clock import naive_utc
 from emulator.core.auth import Principal

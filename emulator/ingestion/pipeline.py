@@ -2,7 +2,7 @@
 
 Runs in a background thread, and on demand (:meth:`Pipeline.flush`) before a query or a metrics
 read. Each pass takes every staged record of a (DCR, stream), shapes them set-based with the stream
-declaration (:func:`deployer.dcr.kql.shape_records_sql`), runs the transform's SQL, compiled once per
+declaration (:func:`kqlengine.shape_records_sql`), runs the transform's SQL, compiled once per
 DCR, over all of them in one statement, and appends the rows to each destination table. Running the
 transform once per batch rather than once per call matters: planning the SQL of a long transform
 costs more than running it over thousands of rows.
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from deployer.dcr import kql
+import kqlengine as kql
 from emulator.arm.models.rules import CompiledFlow, CompiledRule
 from emulator.clock import naive_utc
 from emulator.core.errors import EmulatorError

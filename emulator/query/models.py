@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING
 
-from deployer.dcr import kql
+import kqlengine as kql
 from emulator.core.auth import Principal
 from emulator.core.timespan import parse_interval
 from emulator.query import errors

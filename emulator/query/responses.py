@@ -13,7 +13,7 @@ import math
 import time
 from typing import Any
 
-from deployer.dcr import kql
+import kqlengine as kql
 from emulator.core.http import Call, Reply
 from emulator.query import errors
 from emulator.query.models import QueryBackend

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from deployer.dcr import kql
+import kqlengine as kql
 
 
 def shaped(kind: str, value: Any) -> Any:

@@ -22,7 +22,6 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from deployer.dcr.kql import KqlColumn
 from emulator.arm import errors
 from emulator.arm.models.resources import (
     Resource,
@@ -35,6 +34,7 @@ from emulator.arm.models.resources import (
 from emulator.arm.models.transforms import CompiledTransform, TransformProblem, compile_transform
 from emulator.core.auth import Principal
 from emulator.core.errors import azure_error
+from kqlengine import KqlColumn
 
 if TYPE_CHECKING:
     from emulator.cloud import Cloud

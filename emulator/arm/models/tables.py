@@ -24,13 +24,13 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from deployer.dcr import check
-from deployer.dcr.kql import KqlColumn
 from deployer.dcr.spec import TableColumn, TableSpec
 from emulator.arm import errors
 from emulator.arm.models.resources import Resource, ResourceRegistry, group_of, system_data
 from emulator.arm.models.workspaces import WORKSPACE_TYPE
 from emulator.core.auth import Principal
 from emulator.logstore import TableDefinition
+from kqlengine import KqlColumn
 
 if TYPE_CHECKING:
     from emulator.cloud import Cloud

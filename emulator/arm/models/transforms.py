@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from deployer.dcr import check, guard, kql
+import kqlengine as kql
+from deployer.dcr import check, guard
 from emulator.core.errors import EmulatorError, azure_error, first_line
 from emulator.logstore import TableDefinition
 

@@ -152,7 +152,7 @@ run "column_types_are_normalised_like_the_python_loader" {
 
   assert {
     condition     = [for c in output.table_body.properties.schema.columns : c.type] == ["datetime", "boolean", "real", "datetime", "guid", "dynamic"]
-    error_message = "Table column types must be trimmed, lower-cased and de-aliased as deployer/dcr/kql.py does."
+    error_message = "Table column types must be trimmed, lower-cased and de-aliased as kqlengine/adapter.py does."
   }
   assert {
     condition     = [for c in output.dcr_body.properties.streamDeclarations["Custom-Spellings_CL"].columns : c.type] == ["boolean", "real", "dynamic"]

@@ -35,6 +35,7 @@ import duckdb_kql.engine
 
 __all__ = [
     "KQL_TYPES",
+    "MAX_RECORD_BYTES",
     "Diagnostic",
     "EngineError",
     "KqlColumn",
@@ -42,6 +43,7 @@ __all__ = [
     "connect",
     "create_table",
     "duckdb_type",
+    "format_datetime",
     "insert_rows",
     "kql_type_of",
     "normalize_kql_type",

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from deployer.dcr import kql
+import kqlengine as kql
 
 STREAM = [
     kql.KqlColumn("id", "string"),
