@@ -1,0 +1,240 @@
+"""What the settings are: the nine sections (types, defaults, checks, docs) and :class:`Settings`, which holds them."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deployer.config.secret import Secret
+from deployer.config.validators import (
+    CONNECTOR,
+    CONTAINER,
+    DCE,
+    DCR,
+    ENV_VAR,
+    KEYVAULT_SECRET,
+    RESOURCE_GROUP,
+    STATE_KEY,
+    STORAGE,
+    TABLE,
+    WORKSPACE,
+    Check,
+    choice,
+    https_url,
+    in_range,
+    location,
+    optional,
+    optional_guid,
+    pattern,
+    tag_map,
+)
+
+
+def _meta(check: Check | None = None, doc: str = "", *, secret: bool = False) -> dict[str, Any]:
+    return {"check": check, "doc": doc, "secret": secret}
+
+
+@dataclass(frozen=True)
+class AzureSettings:
+    """Where the pipeline goes. Required for Azure environments; filled by the local cloud for ``local``."""
+
+    tenant_id: str = field(default="", metadata=_meta(optional_guid, "Entra tenant (GUID)"))
+    subscription_id: str = field(default="", metadata=_meta(optional_guid, "subscription (GUID)"))
+    resource_group: str = field(default="", metadata=_meta(optional(RESOURCE_GROUP), "resource group for DCE and DCR"))
+    location: str = field(default="", metadata=_meta(optional(location), "Azure region of the workspace"))
+    credential: str = field(
+        default="default",
+        metadata=_meta(
+            choice("default", "cli", "environment", "workload_identity", "managed_identity"), "how to sign in"
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class WorkspaceSettings:
+    """The Log Analytics workspace with Microsoft Sentinel."""
+
+    name: str = field(default="", metadata=_meta(optional(WORKSPACE), "workspace name"))
+    resource_group: str = field(
+        default="", metadata=_meta(optional(RESOURCE_GROUP), "defaults to azure.resource_group")
+    )
+    create: bool = field(default=False, metadata=_meta(doc="create the resource group and workspace (terraform only)"))
+    onboard_sentinel: bool = field(
+        default=False, metadata=_meta(doc="enable Sentinel on the workspace (terraform only)")
+    )
+
+
+@dataclass(frozen=True)
+class TableSettings:
+    """The custom table."""
+
+    name: str = field(default="MiroAuditLogs_CL", metadata=_meta(TABLE, "custom table name"))
+    plan: str = field(default="Analytics", metadata=_meta(choice("Analytics", "Basic"), "table plan"))
+    retention_in_days: int = field(default=-1, metadata=_meta(in_range(4, 730, also=(-1,)), "-1 = workspace default"))
+    total_retention_in_days: int = field(
+        default=-1, metadata=_meta(in_range(4, 4383, also=(-1,)), "interactive + long-term; -1 = same as retention")
+    )
+
+
+@dataclass(frozen=True)
+class ResourceSettings:
+    """Names of the resources we own, and tags for them."""
+
+    dce_name: str = field(default="dce-miro-audit-logs", metadata=_meta(DCE, "data collection endpoint"))
+    dcr_name: str = field(default="dcr-miro-audit-logs", metadata=_meta(DCR, "data collection rule"))
+    connector_definition_name: str = field(
+        default="MiroSentinelAuditLogs", metadata=_meta(CONNECTOR, "Sentinel connector definition")
+    )
+    connector_name: str = field(
+        default="MiroSentinelAuditLogsPoller", metadata=_meta(CONNECTOR, "RestApiPoller connector")
+    )
+    tags: Mapping[str, str] = field(default_factory=dict, metadata=_meta(tag_map, "extra tags on the DCE and DCR"))
+
+
+@dataclass(frozen=True)
+class TerraformSettings:
+    """How the ``terraform`` engine runs and where it keeps state."""
+
+    binary: str = field(default="terraform", metadata=_meta(doc="terraform executable (PATH lookup when bare)"))
+    backend: str = field(default="azurerm", metadata=_meta(choice("azurerm", "local"), "state backend"))
+    state_resource_group: str = field(
+        default="", metadata=_meta(optional(RESOURCE_GROUP), "resource group of the state account")
+    )
+    state_storage_account: str = field(default="", metadata=_meta(optional(STORAGE), "storage account holding state"))
+    state_container: str = field(default="tfstate", metadata=_meta(CONTAINER, "blob container holding state"))
+    state_key: str = field(default="", metadata=_meta(optional(STATE_KEY), "defaults to miro-sentinel-<env>.tfstate"))
+    use_oidc: bool = field(default=False, metadata=_meta(doc="sign in with GitHub OIDC (ARM_USE_OIDC)"))
+    timeout_seconds: int = field(default=1800, metadata=_meta(in_range(30, 7200), "per terraform command"))
+
+
+@dataclass(frozen=True)
+class MiroSettings:
+    """Miro's API and where the token comes from."""
+
+    api_base_url: str = field(default="https://api.miro.com", metadata=_meta(https_url, "Miro REST API base URL"))
+    token_source: str = field(
+        default="env", metadata=_meta(choice("env", "stdin", "keyvault"), "where the token comes from")
+    )
+    token_env_var: str = field(default="MIRO_ACCESS_TOKEN", metadata=_meta(ENV_VAR, "variable holding the token"))
+    keyvault_secret_id: str = field(default="", metadata=_meta(optional(KEYVAULT_SECRET), "Key Vault secret URL"))
+    token_version: str = field(
+        default="1",
+        metadata=_meta(
+            pattern(r"[A-Za-z0-9._-]{1,64}", "1-64 letters, digits, '.', '_' or '-'"),
+            "bump to re-send a rotated token",
+        ),
+    )
+    timeout_seconds: float = field(default=30.0, metadata=_meta(in_range(1, 300), "per request"))
+    retry_budget_seconds: float = field(default=120.0, metadata=_meta(in_range(0, 3600), "total waiting on 429/5xx"))
+    max_attempts: int = field(default=5, metadata=_meta(in_range(1, 20), "attempts per request"))
+
+
+@dataclass(frozen=True)
+class ValidationSettings:
+    """The synthetic record that proves ingestion works end to end."""
+
+    principal_object_id: str = field(
+        default="", metadata=_meta(optional_guid, "who sends it; empty = the signed-in principal (from its token)")
+    )
+    principal_type: str = field(
+        default="ServicePrincipal", metadata=_meta(choice("ServicePrincipal", "User", "Group"), "kind of principal")
+    )
+    role_propagation_timeout_seconds: float = field(
+        default=1800.0, metadata=_meta(in_range(0, 7200), "retry 403 this long")
+    )
+    visibility_timeout_seconds: float = field(
+        default=1200.0, metadata=_meta(in_range(0, 7200), "wait this long for the row")
+    )
+    poll_interval_seconds: float = field(default=15.0, metadata=_meta(in_range(0.05, 600), "between attempts"))
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """Thresholds of the health report."""
+
+    freshness_warn_minutes: int = field(
+        default=30, metadata=_meta(in_range(1, 100000), "WARN when the last event is older")
+    )
+    freshness_fail_minutes: int = field(
+        default=180, metadata=_meta(in_range(1, 100000), "FAIL when the last event is older")
+    )
+    lookback_hours: int = field(default=24, metadata=_meta(in_range(1, 720), "window for rates, failures, metrics"))
+    max_fetch_failures: int = field(default=0, metadata=_meta(in_range(0, 100000), "SentinelHealth failures tolerated"))
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    """The local cloud (emulated Azure and Miro); used when ``cloud = "local"``."""
+
+    state_dir: str = field(default=".miro-sentinel/local", metadata=_meta(doc="all local state lives here"))
+    time_scale: float = field(default=120.0, metadata=_meta(in_range(1, 10000), "emulated seconds per real second"))
+    seed: int = field(default=7, metadata=_meta(in_range(0, 2**31 - 1), "seed of the generated Miro events"))
+    role_propagation_seconds: float = field(default=0.0, metadata=_meta(in_range(0, 3600), "emulated RBAC delay"))
+    ingestion_latency_seconds: float = field(default=0.0, metadata=_meta(in_range(0, 3600), "emulated query latency"))
+    startup_timeout_seconds: float = field(
+        default=60.0, metadata=_meta(in_range(1, 600), "wait this long for it to start")
+    )
+
+
+#: Section name in files, variables and flags → its schema, in the order ``config check`` shows them.
+SECTIONS: dict[str, type[Any]] = {
+    "azure": AzureSettings,
+    "workspace": WorkspaceSettings,
+    "table": TableSettings,
+    "resources": ResourceSettings,
+    "terraform": TerraformSettings,
+    "miro": MiroSettings,
+    "validation": ValidationSettings,
+    "health": HealthSettings,
+    "local": LocalSettings,
+}
+
+#: Keys outside any section → (default, check, doc).
+TOP_LEVEL: dict[str, tuple[Any, Check, str]] = {
+    "cloud": ("azure", choice("azure", "local"), "azure, or local for the emulated cloud"),
+    "engine": ("", optional(choice("terraform", "arm")), "terraform or arm; default terraform (arm for local)"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs, resolved once. Secrets are :class:`Secret` values."""
+
+    env_name: str
+    env_file: Path | None
+    cloud: str
+    engine: str
+    azure: AzureSettings
+    workspace: WorkspaceSettings
+    table: TableSettings
+    resources: ResourceSettings
+    terraform: TerraformSettings
+    miro: MiroSettings
+    validation: ValidationSettings
+    health: HealthSettings
+    local: LocalSettings
+    miro_token: Secret | None = None
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    #: The process environment minus the Miro token, for child processes (Terraform and its credentials).
+    process_env: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def is_local(self) -> bool:
+        return self.cloud == "local"
+
+    @property
+    def workspace_resource_group(self) -> str:
+        return self.workspace.resource_group or self.azure.resource_group
+
+    @property
+    def terraform_state_key(self) -> str:
+        return self.terraform.state_key or f"miro-sentinel-{self.env_name}.tfstate"
+
+
+def replace_section(settings: Settings, section: str, **changes: Any) -> Settings:
+    """A copy of ``settings`` with some fields of one section changed (used by the local cloud)."""
+    current = getattr(settings, section)
+    return dataclasses.replace(settings, **{section: dataclasses.replace(current, **changes)})
