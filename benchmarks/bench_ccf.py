@@ -40,6 +40,7 @@ class _Cloud:
         self.http = requests.Session()
         self.http.verify = self.info["ca_cert"]
         self.http.trust_env = False
+        self.control_headers = {"Authorization": f"Bearer {self.info['control_token']}"}
         self.credential = ClientSecretCredential(
             self.info["tenant_id"],
             self.info["client_id"],
@@ -50,7 +51,9 @@ class _Cloud:
         )
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
-        answer = self.http.request(method, self.info["control_endpoint"] + path, json=body, timeout=60)
+        answer = self.http.request(
+            method, self.info["control_endpoint"] + path, json=body, headers=self.control_headers, timeout=60
+        )
         answer.raise_for_status()
         return answer.json() if answer.content else None
 

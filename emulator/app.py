@@ -4,6 +4,8 @@
 the dispatcher finds the route, applies an injected fault if one matches, authenticates the caller
 with the route's :class:`~emulator.core.auth.Authenticator`, runs the handler in a worker thread, adds
 ``x-ms-request-id``, and records the request in the request log. A path no route knows answers 501.
+Every path under ``/_emulator`` first needs the control token (:mod:`emulator.control.auth`), whatever
+route serves it.
 
 Adding a service (part 2: ``miro/``, ``ccf/``, Sentinel ARM routes): write its ``urls.py`` with a
 ``service(cloud) -> Service`` function and add it to :func:`default_services` (or pass ``services``).
@@ -25,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
+from emulator.control.auth import check_control, is_control_path
 from emulator.core.errors import EmulatorError, azure_error, not_implemented
 from emulator.core.faults import Fault
 from emulator.core.http import Call, Reply, RouteMatch, Router, Service
@@ -103,7 +106,10 @@ class EmulatorApp:
         path, match, fault = request.scope["emulator.match"]
         request_id = str(uuid.uuid4())
         principal: str | None = None
-        if match is None:
+        refusal = self._control_refusal(path, match, request)
+        if refusal is not None:
+            reply = refusal
+        elif match is None:
             reply = not_implemented(request.method, path).reply
         elif fault is not None and fault.status:
             reply = self._fault_reply(match, fault)
@@ -130,6 +136,16 @@ class EmulatorApp:
         if content:
             headers.setdefault("content-type", "application/json; charset=utf-8")
         return Response(content, status_code=reply.status, headers=headers)
+
+    def _control_refusal(self, path: str, match: RouteMatch | None, request: Request) -> Reply | None:
+        """401 for a control call without the control token; ``None`` when the call may go on."""
+        if not is_control_path(path) and (match is None or match.service.name != "control"):
+            return None
+        try:
+            check_control(request.headers, self.cloud.control_token)
+        except EmulatorError as exc:
+            return exc.reply
+        return None
 
     def _fault_reply(self, match: RouteMatch, fault: Fault) -> Reply:
         message = fault.message or f"Injected fault {fault.id} (local cloud control API)."

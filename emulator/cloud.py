@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ from emulator.ingestion.models import IngestionBackend
 from emulator.ingestion.pipeline import Pipeline
 from emulator.logstore import LogStore
 from emulator.metrics import MetricStore
+from emulator.ready import ReadyInfo
+from emulator.sealed import SecretBox
+from emulator.statedir import ensure_private_dir
 from emulator.store import Store
 
 __all__ = ["Cloud", "Settings"]
@@ -89,14 +93,21 @@ class Cloud:
         seed: int | None = None,
         settings: Settings | None = None,
         ca_cert: Path | None = None,
+        bound: tuple[str, int] | None = None,
     ) -> None:
         self.state_dir = state_dir
         self.base_url = base_url
         self.ca_cert = ca_cert
-        state_dir.mkdir(parents=True, exist_ok=True)
+        #: The address and port the server's socket is bound to (the ready line tells them).
+        self.bound = bound or ("127.0.0.1", 0)
+        #: The bearer token of the control API, new at every start (ready line, ``server.json``).
+        self.control_token = secrets.token_urlsafe(32)
+        ensure_private_dir(state_dir)
         self.store = Store(state_dir / "cloud.duckdb")
         try:
-            self.identity = Identity.load_or_create(self.store, seed=seed)
+            #: Seals what must be kept in clear-text form (the seeded client's secret, connector keys).
+            self.secret_box = SecretBox(state_dir / "secrets.key")
+            self.identity = Identity.load_or_create(self.store, self.secret_box, seed=seed)
             self.ids = IdFactory(self.store, seed=seed)
             self.clock = VirtualClock(time_scale=time_scale, start_at=self._persisted_time())
             self.initial_settings = dataclasses.replace(settings or Settings())
@@ -157,7 +168,7 @@ class Cloud:
             if callable(method):
                 method()
 
-    def ready_info(self) -> dict[str, Any]:
+    def ready_info(self) -> ReadyInfo:
         """What a client needs to use this cloud (the ``serve`` command's ready line)."""
         i = self.identity
         info: dict[str, Any] = {
@@ -175,16 +186,19 @@ class Cloud:
             "workspace_customer_id": i.workspace_customer_id,
             "query_endpoint": self.base_url,
             "ingestion_endpoint": self.base_url,
-            "ca_cert": str(self.ca_cert) if self.ca_cert else None,
+            "ca_cert": str(self.ca_cert or ""),
             "control_endpoint": f"{self.base_url}/_emulator",
+            "control_token": self.control_token,
             "state_dir": str(self.state_dir),
             "time_scale": self.clock.time_scale,
+            "bound_host": self.bound[0],
+            "bound_port": self.bound[1],
         }
         for backend in self._backends.values():
             extra = getattr(backend, "ready_info", None)  # part 2: miro_base_url, miro_token
             if callable(extra):
                 info.update(extra())
-        return info
+        return ReadyInfo.from_dict(info)
 
     def apply_settings(self, changes: dict[str, Any]) -> None:
         self.settings.update(changes)

@@ -82,7 +82,7 @@ class MemoryDocuments:
 
 
 def control_service(prefix: str, routes: Sequence[tuple[str, str, Handler]], *, label: str) -> Service:
-    """Control routes under ``prefix`` (no authentication), their operations named ``<label>.<handler>``."""
+    """Control routes under ``prefix`` (the control token required, as for all), operations named ``<label>.<handler>``."""
     return Service(
         "control",
         tuple(

@@ -1,7 +1,8 @@
 """The seeded identity of a local cloud: tenant, client, subscription, resource group and workspace.
 
 Generated once per state directory and kept there, so a restart serves the same ids and secret.
-``seed`` makes the generated ids reproducible (the client secret is always random).
+``seed`` makes the generated ids reproducible (the client secret is always random). The client secret
+is kept sealed (:mod:`emulator.sealed`), never in clear in the store.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 import uuid
 from dataclasses import asdict, dataclass
 
+from emulator.sealed import SecretBox
 from emulator.store import Store
 
 __all__ = ["IdFactory", "Identity"]
@@ -20,6 +22,7 @@ __all__ = ["IdFactory", "Identity"]
 RESOURCE_GROUP = "rg-miro-sentinel-local"
 WORKSPACE_NAME = "law-miro-sentinel-local"
 LOCATION = "eastus"
+_SEALED = "client_secret_sealed"
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,16 @@ class Identity:
         )
 
     @classmethod
-    def load_or_create(cls, store: Store, *, seed: int | None) -> Identity:
-        """The identity kept in ``store``, generated (and kept) on first use."""
+    def load_or_create(cls, store: Store, box: SecretBox, *, seed: int | None) -> Identity:
+        """The identity kept in ``store`` (its secret sealed with ``box``), generated and kept on first use."""
         kept = store.document("meta", "identity")
         if kept is not None:
-            return cls(**kept)
+            sealed = kept.pop(_SEALED, None)
+            if sealed is None:  # kept in clear by an older version: seal it now
+                identity = cls(**kept)
+                identity._keep(store, box)
+                return identity
+            return cls(**kept, client_secret=str(box.open(sealed)))
         rng = random.Random(seed) if seed is not None else random.SystemRandom()
 
         def guid() -> str:
@@ -65,8 +73,13 @@ class Identity:
             workspace_name=WORKSPACE_NAME,
             workspace_customer_id=guid(),
         )
-        store.put_document("meta", "identity", asdict(identity))
+        identity._keep(store, box)
         return identity
+
+    def _keep(self, store: Store, box: SecretBox) -> None:
+        body = asdict(self)
+        body[_SEALED] = box.seal(body.pop("client_secret"))
+        store.put_document("meta", "identity", body)
 
 
 class IdFactory:

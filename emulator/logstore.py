@@ -14,23 +14,52 @@ the last two through DuckDB variables a query sets on its own cursor. The KQL en
 exactly the tables and columns a Log Analytics query would, under their own names.
 
 Table definitions (declared columns) are kept as documents, so views are rebuilt after a restart.
+
+Every name that reaches SQL is checked before it gets there (:func:`check_name`; workspaces are
+GUIDs) *and* quoted; values in DDL are quoted literals. ARM and the control API refuse bad names with
+their own rules first; these checks are the last line, so no caller can inject SQL through a name.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import kqlengine as kql
 from emulator.clock import naive_utc
-from emulator.store import quote_identifier
+from emulator.store import quote_identifier, quote_literal
 
 if TYPE_CHECKING:
     from emulator.cloud import Cloud
 
-__all__ = ["SENTINEL_HEALTH_COLUMNS", "LogStore", "TableDefinition"]
+__all__ = ["SENTINEL_HEALTH_COLUMNS", "LogStore", "TableDefinition", "check_name", "check_workspace"]
+
+_log = logging.getLogger(__name__)
+
+#: Table and column names that may reach SQL: a letter or ``_``, then letters, digits and ``_``.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,255}")
+_WORKSPACE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def check_name(name: str, what: str = "table") -> str:
+    """``name`` when it is a plain identifier; raises ``ValueError`` naming it otherwise."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(
+            f"{what} name {name!r} is not allowed: use a letter or '_' then letters, digits or '_' (at most 256)"
+        )
+    return name
+
+
+def check_workspace(workspace: str) -> str:
+    """``workspace`` when it is a workspace (customer) id, a GUID; raises ``ValueError`` otherwise."""
+    if not isinstance(workspace, str) or not _WORKSPACE.fullmatch(workspace):
+        raise ValueError(f"workspace id {workspace!r} is not a GUID")
+    return workspace
+
 
 #: ``SentinelHealth`` as Microsoft Sentinel defines it (TenantId and Type are added to every table).
 SENTINEL_HEALTH_COLUMNS = tuple(
@@ -80,27 +109,39 @@ class LogStore:
         self._cloud = cloud
         self._store = cloud.store
         self._tables: dict[tuple[str, str], TableDefinition] = {}
-        for body in self._store.documents("la-tables").values():
+        for key, body in self._store.documents("la-tables").items():
             definition = TableDefinition(
                 workspace=body["workspace"],
                 name=body["name"],
                 columns=tuple(kql.KqlColumn(c["name"], c["type"]) for c in body["columns"]),
                 builtin=bool(body.get("builtin")),
             )
+            try:
+                _check_definition(definition)
+            except ValueError as exc:  # kept by an older version that did not check names
+                _log.warning("ignoring the kept table %s: %s", key, exc)
+                continue
             self._tables[(definition.workspace, definition.name.lower())] = definition
 
     # --- naming ---------------------------------------------------------------------------------------
 
     @staticmethod
-    def data_schema(workspace: str) -> str:
-        return "la_" + workspace.replace("-", "").lower()
+    def _schema_name(workspace: str) -> str:
+        return "la_" + check_workspace(workspace).replace("-", "").lower()
+
+    @classmethod
+    def data_schema(cls, workspace: str) -> str:
+        """The schema holding ``workspace``'s rows (``la_<guid without dashes>``), quoted."""
+        return quote_identifier(cls._schema_name(workspace))
 
     @staticmethod
     def view_catalog(workspace: str) -> str:
-        return "q_" + workspace.replace("-", "").lower()
+        """The catalog of ``workspace``'s query views (``q_<guid without dashes>``), quoted."""
+        return quote_identifier("q_" + check_workspace(workspace).replace("-", "").lower())
 
     def _physical(self, workspace: str, table: str) -> str:
-        return f"{quote_identifier(self._store.catalog)}.{self.data_schema(workspace)}.{quote_identifier(table)}"
+        physical = quote_identifier(check_name(table))
+        return f"{quote_identifier(self._store.catalog)}.{self.data_schema(workspace)}.{physical}"
 
     # --- workspaces and tables ---------------------------------------------------------------------------
 
@@ -126,8 +167,12 @@ class LogStore:
     def define(
         self, workspace: str, name: str, columns: Sequence[kql.KqlColumn], *, builtin: bool = False
     ) -> TableDefinition:
-        """Create table ``name`` or change its columns; rows in columns kept keep their values."""
+        """Create table ``name`` or change its columns; rows in columns kept keep their values.
+
+        :raises ValueError: a table or column name that is not a plain identifier, or a bad workspace id.
+        """
         definition = TableDefinition(workspace, name, tuple(columns), builtin)
+        _check_definition(definition)
         physical = self._physical(workspace, name)
         with self._cloud.schema_lock:
             cur = self._store.cursor()
@@ -136,7 +181,7 @@ class LogStore:
                 for row in cur.execute(
                     "SELECT column_name, data_type FROM information_schema.columns "
                     "WHERE table_catalog = ? AND table_schema = ? AND table_name = ?",
-                    [self._store.catalog, self.data_schema(workspace), name],
+                    [self._store.catalog, self._schema_name(workspace), name],
                 ).fetchall()
             }
             if not existing:
@@ -188,9 +233,9 @@ class LogStore:
         names = {c.name for c in definition.columns}
         select = [quote_identifier(c.name) for c in definition.columns]
         if "TenantId" not in names:
-            select.insert(0, f"'{definition.workspace}' AS {quote_identifier('TenantId')}")
+            select.insert(0, f"{quote_literal(definition.workspace)} AS {quote_identifier('TenantId')}")
         if "Type" not in names:
-            select.append(f"'{definition.name}' AS {quote_identifier('Type')}")
+            select.append(f"{quote_literal(definition.name)} AS {quote_identifier('Type')}")
         where = f"{_VISIBLE} <= getvariable('emu_now')"
         if "TimeGenerated" in names:
             where += " AND \"TimeGenerated\" BETWEEN getvariable('emu_from') AND getvariable('emu_to')"
@@ -229,7 +274,9 @@ class LogStore:
         visible = now + dt.timedelta(seconds=self._cloud.settings.ingestion_latency_seconds)
         with self._cloud.schema_lock, self._store.private_cursor() as cur:
             kql.create_table(cur, "_emu_incoming", definition.columns, temporary=True)
-            count = kql.insert_rows(cur, "_emu_incoming", definition.columns, records)
+            count = kql.insert_rows(
+                cur, "_emu_incoming", definition.columns, records, directory=self._store.scratch_dir
+            )
             names = ", ".join(quote_identifier(c.name) for c in definition.columns)
             cur.execute(
                 f"INSERT INTO {self._physical(workspace, definition.name)} ({names}, {_VISIBLE}) "
@@ -270,6 +317,14 @@ class LogStore:
             cur.execute("SET VARIABLE emu_from = ?", [naive_utc(start) if start else _MIN_TIME])
             cur.execute("SET VARIABLE emu_to = ?", [naive_utc(end) if end else _MAX_TIME])
             return kql.run_query(cur, text, now=now)
+
+
+def _check_definition(definition: TableDefinition) -> None:
+    check_workspace(definition.workspace)
+    check_name(definition.name)
+    for column in definition.columns:
+        check_name(column.name, "column")
+        kql.duckdb_type(column.type)  # a known type, or ValueError
 
 
 def _timestamp(value: dt.datetime) -> str:

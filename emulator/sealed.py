@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from emulator.tls import write_file
+from emulator.statedir import write_private
 
 __all__ = ["SecretBox"]
 
@@ -23,8 +23,8 @@ class SecretBox:
 
     def __init__(self, key_path: Path) -> None:
         if not key_path.is_file():
-            key_path.parent.mkdir(parents=True, exist_ok=True)
-            write_file(key_path, Fernet.generate_key(), private=True)
+            key_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_private(key_path, Fernet.generate_key())
         self._fernet = Fernet(key_path.read_bytes().strip())
 
     def seal(self, value: Any) -> str:

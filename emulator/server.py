@@ -3,7 +3,8 @@
 In tests and in the deployer's local mode::
 
     with EmulatorServer(state_dir=tmp, port=0, time_scale=60) as server:
-        info = server.info          # the ready line's keys: endpoints, ids, secret, CA path
+        info = server.info          # the ready line's keys: endpoints, ids, secret, CA path, control token
+        ready = server.ready        # the same, typed (emulator.ready.ReadyInfo)
         ...
 
 From a shell: ``python -m emulator serve`` (see :mod:`emulator.cli`), which prints the same keys as
@@ -29,14 +30,20 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from emulator.app import ServiceFactory, build_app
 from emulator.cloud import Cloud, Settings
+from emulator.ready import ReadyInfo
+from emulator.statedir import ensure_private_dir, write_private
 from emulator.tls import ensure_tls
 
-__all__ = ["PORT_FILE", "EmulatorServer"]
+__all__ = ["PORT_FILE", "EmulatorServer", "ListenError"]
 
 #: In the state directory: the port of the last start, taken again when free.
 PORT_FILE = "port"
 
 _log = logging.getLogger(__name__)
+
+
+class ListenError(OSError):
+    """The server cannot listen on the address and port asked for (in use, not this machine's, not allowed)."""
 
 
 class _DropNoise(logging.Filter):
@@ -98,6 +105,7 @@ class EmulatorServer:
             self.settings.ingestion_latency_seconds = ingestion_latency_seconds
         self.services = services
         self.cloud: Cloud | None = None
+        self.ready: ReadyInfo | None = None
         self.info: dict[str, Any] = {}
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -105,7 +113,10 @@ class EmulatorServer:
         self._failure: BaseException | None = None
 
     def _bind(self) -> socket.socket:
-        """A listening socket on ``port``; with port 0, the port of the last start first, if still free."""
+        """A listening socket on ``port``; with port 0, the port of the last start first, if still free.
+
+        :raises ListenError: the address cannot be bound.
+        """
         wanted = [self.port]
         if self.port == 0:
             with contextlib.suppress(OSError, ValueError):
@@ -118,10 +129,10 @@ class EmulatorServer:
             try:
                 sock.bind((self.host, port))
                 sock.listen(128)
-            except OSError:
+            except OSError as exc:
                 sock.close()
                 if index == len(wanted) - 1:
-                    raise
+                    raise ListenError(f"cannot listen on {self.host}:{port}: {exc.strerror or exc}") from exc
                 continue
             return sock
         raise RuntimeError("unreachable")
@@ -130,13 +141,14 @@ class EmulatorServer:
         """Start serving; returns the ready info. Raises ``RuntimeError`` if the server does not come up."""
         if self._thread is not None:
             return self.info
+        ensure_private_dir(self.state_dir)
         tls = ensure_tls(self.state_dir / "tls")
         sock = self._bind()
         self._socket = sock
-        port = sock.getsockname()[1]
+        bound_host, port = sock.getsockname()[:2]
         # Resources keep this URL (a DCE's logs-ingestion endpoint, a connector's Miro URL): with the same
         # state directory, the next start takes the same port when it is free.
-        (self.state_dir / PORT_FILE).write_text(str(port))
+        write_private(self.state_dir / PORT_FILE, str(port).encode("ascii"))
         visible_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         base_url = f"https://{visible_host}:{port}"
         try:
@@ -147,6 +159,7 @@ class EmulatorServer:
                 seed=self.seed,
                 settings=self.settings,
                 ca_cert=tls.ca_cert,
+                bound=(str(bound_host), int(port)),
             )
         except BaseException:
             sock.close()
@@ -177,7 +190,8 @@ class EmulatorServer:
                 raise RuntimeError(f"the local cloud did not start: {self._failure or 'timed out'}")
             time.sleep(0.01)
         self.cloud.start()
-        self.info = self.cloud.ready_info()
+        self.ready = self.cloud.ready_info()
+        self.info = self.ready.to_dict()
         _log.info("local cloud ready at %s (state in %s)", base_url, self.state_dir)
         return self.info
 

@@ -3,8 +3,13 @@
 Everything that must survive a restart lives here: JSON documents (ARM resources, Entra principals,
 the seeded identity, the clock), DCR metric events, and the Log Analytics tables themselves (one
 schema per workspace, see :mod:`emulator.logstore`). Records accepted by the Logs Ingestion API but
-not yet transformed wait in ``staging.staged``, in memory: writing them to the file as well halved
+not yet transformed wait in :data:`STAGED`, in memory: writing them to the file as well halved
 ingestion throughput, and a clean stop processes them before closing.
+
+The database is sandboxed: DuckDB may read and write no file but its own and those in
+:attr:`Store.scratch_dir` (where request bodies are handed to its JSON reader), and the setting
+cannot be changed back, so no SQL that reaches it (a query's translation included) can read
+``/proc/self/environ`` or any other file, or attach another database.
 
 DuckDB connections are not shared between threads: each thread gets its own cursor on the one database
 (:meth:`Store.cursor`). Appends from several cursors never conflict; changes to the same document do, so
@@ -14,6 +19,7 @@ they go through :attr:`Store.write_lock`.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,16 +30,21 @@ import duckdb
 
 import kqlengine as kql
 
-__all__ = ["Store", "quote_identifier"]
+__all__ = ["STAGED", "Store", "quote_identifier", "quote_literal"]
 
-_SCHEMA = """
+#: Records accepted by the Logs Ingestion API, not yet transformed. Not in a ``main`` schema, so a KQL
+#: ``database("staging").staged`` (which means ``staging.main.staged``) finds nothing.
+STAGED = "staging.emu.staged"
+
+_SCHEMA = f"""
 CREATE SCHEMA IF NOT EXISTS emu;
 CREATE TABLE IF NOT EXISTS emu.documents (collection VARCHAR, key VARCHAR, body JSON, PRIMARY KEY (collection, key));
 CREATE TABLE IF NOT EXISTS emu.metric_events (
     resource VARCHAR, ts TIMESTAMP, metric VARCHAR, stream VARCHAR, dimension VARCHAR, value DOUBLE
 );
 ATTACH IF NOT EXISTS ':memory:' AS staging;
-CREATE TABLE IF NOT EXISTS staging.staged (
+CREATE SCHEMA IF NOT EXISTS staging.emu;
+CREATE TABLE IF NOT EXISTS {STAGED} (
     seq BIGINT, rule VARCHAR, stream VARCHAR, received TIMESTAMP, rec JSON
 );
 """
@@ -41,8 +52,11 @@ CREATE TABLE IF NOT EXISTS staging.staged (
 
 def _prepare(con: duckdb.DuckDBPyConnection) -> None:
     kql.prepare(con)
-    # No progress bar: DuckDB prints it to stdout, where `serve` writes only its ready line.
-    con.execute("SET enable_progress_bar = false")
+    # No progress bar: DuckDB prints it to stdout, where `serve` writes only its ready line. (Set once:
+    # cursors share the setting, and the sandbox locks the configuration.)
+    row = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
+    if row and row[0]:
+        con.execute("SET enable_progress_bar = false")
 
 
 def quote_identifier(name: str) -> str:
@@ -50,16 +64,32 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_literal(text: str) -> str:
+    """``text`` as a quoted SQL string literal (for DDL, where parameters cannot be bound)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sandbox(con: duckdb.DuckDBPyConnection, scratch_dir: Path) -> None:
+    """No file access but the database's own and ``scratch_dir``'s, locked so no statement can undo it."""
+    con.execute("SET allowed_directories = ?", [[str(scratch_dir) + os.sep]])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
 class Store:
     """The DuckDB database at ``path``: documents, metric events, staged records and log tables."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        #: Where files handed to DuckDB's readers go (the only directory it may read besides its own files).
+        self.scratch_dir = path.parent / "scratch"
+        self.scratch_dir.mkdir(mode=0o700, exist_ok=True)
         self._con = duckdb.connect(str(path))
         _prepare(self._con)
         for statement in _SCHEMA.strip().split(";"):
             if statement.strip():
                 self._con.execute(statement)
+        _sandbox(self._con, self.scratch_dir)
         row = self._con.execute("SELECT current_database()").fetchone()
         #: The catalog name of the database file, for fully qualified names from other catalogs.
         self.catalog: str = str(row[0]) if row else "main"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["TlsFiles", "ensure_tls", "write_file"]
+from emulator.statedir import write_private
+
+__all__ = ["TlsFiles", "ensure_tls"]
 
 _VALIDITY = dt.timedelta(days=3650)
 
@@ -37,7 +38,7 @@ def ensure_tls(directory: Path) -> TlsFiles:
     files = TlsFiles(directory / "ca.pem", directory / "server.pem", directory / "server-key.pem")
     if files.ca_cert.is_file() and files.server_cert.is_file() and files.server_key.is_file():
         return files
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -77,9 +78,10 @@ def ensure_tls(directory: Path) -> TlsFiles:
         .sign(ca_key, hashes.SHA256())
     )
 
-    write_file(files.server_key, key.private_bytes(_PEM, _PKCS8, serialization.NoEncryption()), private=True)
-    write_file(files.server_cert, cert.public_bytes(_PEM))
-    write_file(files.ca_cert, ca_cert.public_bytes(_PEM))
+    # Everything in the state directory is owner-only, certificates too (clients run as the same user).
+    write_private(files.server_key, key.private_bytes(_PEM, _PKCS8, serialization.NoEncryption()))
+    write_private(files.server_cert, cert.public_bytes(_PEM))
+    write_private(files.ca_cert, ca_cert.public_bytes(_PEM))
     return files
 
 
@@ -99,12 +101,3 @@ def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
         encipher_only=False,
         decipher_only=False,
     )
-
-
-def write_file(path: Path, data: bytes, *, private: bool = False) -> None:
-    # Private keys are readable by their owner only; written atomically so a crash leaves no half file.
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)

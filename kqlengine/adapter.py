@@ -180,8 +180,14 @@ def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """Install what translated SQL needs on ``con`` (every new cursor needs this too)."""
-    con.execute("SET TimeZone='UTC'")
+    """Install what translated SQL needs on ``con`` (every new cursor needs this too).
+
+    The time zone is set only when it is not UTC already, so a connection whose configuration is
+    locked (the emulator's sandboxed store) can be prepared too.
+    """
+    row = con.execute("SELECT current_setting('TimeZone')").fetchone()
+    if not row or row[0] not in ("UTC", "Etc/UTC"):
+        con.execute("SET TimeZone='UTC'")
     con.execute(_STRICT_DATETIME_MACRO)
 
 
@@ -203,13 +209,16 @@ def insert_rows(
     table: str,
     columns: Sequence[KqlColumn],
     records: Iterable[Mapping[str, Any]],
+    *,
+    directory: str | os.PathLike[str] | None = None,
 ) -> int:
     """Append ``records`` to ``table``, keeping only the declared ``columns``; returns the row count.
 
-    The records go through a newline-delimited JSON file and are shaped in SQL by
+    The records go through a newline-delimited JSON file (in ``directory``, default the system's
+    temporary directory; a sandboxed database may read only its own) and are shaped in SQL by
     :func:`shape_records_sql`, the same set-based code the emulator's Logs Ingestion API uses.
     """
-    fd, path = tempfile.mkstemp(prefix="kql-load-", suffix=".ndjson")
+    fd, path = tempfile.mkstemp(prefix="kql-load-", suffix=".ndjson", dir=directory)
     count = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

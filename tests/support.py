@@ -12,3 +12,32 @@ OFFICIAL_MIRO_DIR = SHARED_DIR / "api-specs" / "sentinel-miro-solution" / "Data 
 
 #: Tests that read ../shared carry this marker; tests/conftest.py skips them, saying why, where it is absent.
 requires_shared = pytest.mark.shared
+
+
+def sample_ready_line(base: str = "https://127.0.0.1:4443") -> dict[str, object]:
+    """A complete ready line with made-up values (for what reads one, not for a client to use)."""
+    return {
+        "arm_endpoint": base,
+        "authority": base,
+        "tenant_id": "t",
+        "client_id": "c",
+        "client_secret": "s",
+        "principal_object_id": "p",
+        "subscription_id": "sub",
+        "resource_group": "rg",
+        "location": "eastus",
+        "workspace_name": "law",
+        "workspace_resource_id": "/subscriptions/sub/resourceGroups/rg/providers/x/workspaces/law",
+        "workspace_customer_id": "w",
+        "query_endpoint": base,
+        "ingestion_endpoint": base,
+        "ca_cert": "/state/tls/ca.pem",
+        "control_endpoint": base + "/_emulator",
+        "control_token": "ctl",
+        "miro_base_url": base + "/miro",
+        "miro_token": "m",
+        "state_dir": "/state",
+        "time_scale": 60,
+        "bound_host": "127.0.0.1",
+        "bound_port": 4443,
+    }

@@ -1,7 +1,8 @@
 """The control API: what tests and the deployer's local mode use to drive the local cloud.
 
-No authentication: the API exists for the process that started the cloud on 127.0.0.1. Secrets are
-returned only when they are created (a registered client's secret, an issued token).
+Every call needs the bearer token given as ``control_token`` in the ready line (checked for all of
+``/_emulator`` by :mod:`emulator.app`, before any handler runs). Secrets are returned only when they
+are created (a registered client's secret, an issued token) and by ``GET /_emulator/info``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class ControlResponses:
         self.cloud = cloud
 
     def info(self, call: Call) -> Reply:
-        return Reply(200, self.cloud.ready_info())
+        return Reply(200, self.cloud.ready_info().to_dict())
 
     def reset(self, call: Call) -> Reply:
         self.cloud.reset()
@@ -110,7 +111,7 @@ class ControlResponses:
         """A new client (app + service principal with its own object id) with no role anywhere."""
         body = _json(call, required=False)
         try:
-            principal = self.cloud.directory.register(
+            principal, secret = self.cloud.directory.register(
                 display_name=str(body.get("display_name") or "registered-client"),
                 client_id=body.get("client_id"),
                 client_secret=body.get("client_secret"),
@@ -121,7 +122,7 @@ class ControlResponses:
             201,
             {
                 "client_id": principal.client_id,
-                "client_secret": principal.client_secret,
+                "client_secret": secret,
                 "object_id": principal.object_id,
                 "tenant_id": self.cloud.identity.tenant_id,
                 "display_name": principal.display_name,
@@ -200,7 +201,10 @@ class ControlResponses:
             declared = [KqlColumn(str(c["name"]), normalize_kql_type(str(c["type"]))) for c in columns]
         except (KeyError, TypeError, ValueError) as exc:
             raise _bad(f"bad column: {exc}") from exc
-        definition = self.cloud.logs.define(self._workspace_id(body), name, declared, builtin=True)
+        try:
+            definition = self.cloud.logs.define(self._workspace_id(body), name, declared, builtin=True)
+        except ValueError as exc:
+            raise _bad(str(exc)) from exc
         return Reply(
             201, {"name": definition.name, "columns": [{"name": c.name, "type": c.type} for c in definition.columns]}
         )

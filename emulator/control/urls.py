@@ -1,9 +1,10 @@
-"""Control routes, all under ``/_emulator``."""
+"""Control routes, all under ``/_emulator`` (every one needs the control token: :mod:`emulator.control.auth`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from emulator.control.auth import PREFIX
 from emulator.control.responses import ControlResponses
 from emulator.core.errors import azure_error
 from emulator.core.http import Route, Service
@@ -12,8 +13,6 @@ if TYPE_CHECKING:
     from emulator.cloud import Cloud
 
 __all__ = ["PREFIX", "service"]
-
-PREFIX = "/_emulator"
 
 
 def service(cloud: Cloud) -> Service:

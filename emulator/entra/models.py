@@ -8,7 +8,8 @@ thinks it fresh would only produce spurious 401s.
 from __future__ import annotations
 
 import datetime as dt
-import os
+import hashlib
+import hmac
 import secrets
 import threading
 import time
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from emulator.core.auth import Principal, TokenRejected, normalize_audience
 from emulator.entra import errors
 from emulator.identity import Identity
+from emulator.statedir import write_private
 from emulator.store import Store
 
 __all__ = ["KNOWN_RESOURCES", "ClientPrincipal", "Directory", "TokenIssuer"]
@@ -40,18 +42,30 @@ KNOWN_RESOURCES = {
 
 @dataclass(frozen=True)
 class ClientPrincipal:
-    """An app registration with a client secret, and its service principal's object id."""
+    """An app registration with a client secret, and its service principal's object id.
+
+    Only a SHA-256 of the secret is kept (in memory and in the store), as a directory keeps a hash: the
+    clear value is shown once, when the client is registered.
+    """
 
     client_id: str
-    client_secret: str
+    secret_sha256: str
     object_id: str
     display_name: str
 
+    def accepts(self, secret: str) -> bool:
+        """Whether ``secret`` is this client's secret (compared in constant time)."""
+        return hmac.compare_digest(_digest(secret), self.secret_sha256)
+
     def public(self) -> dict[str, Any]:
-        """Everything but the secret."""
+        """Everything but the secret's hash."""
         data = asdict(self)
-        data.pop("client_secret")
+        data.pop("secret_sha256")
         return data
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 class Directory:
@@ -66,11 +80,15 @@ class Directory:
 
     def _seeded(self) -> ClientPrincipal:
         i = self.identity
-        return ClientPrincipal(i.client_id, i.client_secret, i.principal_object_id, "miro-sentinel-local")
+        return ClientPrincipal(i.client_id, _digest(i.client_secret), i.principal_object_id, "miro-sentinel-local")
 
     def _load(self) -> None:
-        kept = self._store.documents("entra")
-        principals = [ClientPrincipal(**body) for body in kept.values()]
+        principals = []
+        for key, body in self._store.documents("entra").items():
+            if "client_secret" in body:  # kept in clear by an older version: keep its hash instead
+                body["secret_sha256"] = _digest(body.pop("client_secret"))
+                self._store.put_document("entra", key, body)
+            principals.append(ClientPrincipal(**body))
         with self._lock:
             self._principals = {p.client_id: p for p in [self._seeded(), *principals]}
 
@@ -80,11 +98,12 @@ class Directory:
 
     def register(
         self, *, display_name: str, client_id: str | None = None, client_secret: str | None = None
-    ) -> ClientPrincipal:
-        """A new client principal (its own object id), kept in the state directory."""
+    ) -> tuple[ClientPrincipal, str]:
+        """A new client principal (its own object id), kept in the state directory; returns it and its secret."""
+        secret = client_secret or secrets.token_urlsafe(32)
         principal = ClientPrincipal(
             client_id=client_id or str(uuid.uuid4()),
-            client_secret=client_secret or secrets.token_urlsafe(32),
+            secret_sha256=_digest(secret),
             object_id=str(uuid.uuid4()),
             display_name=display_name,
         )
@@ -93,7 +112,7 @@ class Directory:
                 raise ValueError(f"a client with id {principal.client_id} already exists")
             self._principals[principal.client_id] = principal
         self._store.put_document("entra", principal.client_id, asdict(principal))
-        return principal
+        return principal, secret
 
     def by_client_id(self, client_id: str) -> ClientPrincipal | None:
         with self._lock:
@@ -193,8 +212,6 @@ def _load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
             return key
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_private(path, pem)
     return key

@@ -68,7 +68,7 @@ class EntraResponses:
                 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
                 code=7000218,
             )
-        if secret != principal.client_secret:
+        if not principal.accepts(secret):
             raise errors.invalid_client_secret(client_id)
         audience = self.issuer.audience_for_scope(form.get("scope", ""), tenant)
         return Reply(200, self.issuer.issue(principal, audience))

@@ -32,6 +32,7 @@ from emulator.core.auth import Principal
 from emulator.core.errors import EmulatorError, first_line
 from emulator.ingestion import errors
 from emulator.metrics import Sample
+from emulator.store import STAGED
 
 if TYPE_CHECKING:
     from emulator.cloud import Cloud
@@ -141,7 +142,8 @@ class IngestionBackend:
             raise errors.invalid_content(
                 "The request body is not a valid JSON array: it ends before the array is closed."
             )
-        fd, path = tempfile.mkstemp(prefix="emulator-ingest-", suffix=".json")
+        # In the store's scratch directory: the one place its sandboxed JSON reader may read.
+        fd, path = tempfile.mkstemp(prefix="ingest-", suffix=".json", dir=self._cloud.store.scratch_dir)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(raw)
@@ -152,7 +154,7 @@ class IngestionBackend:
                     row = (
                         self._cloud.store.cursor()
                         .execute(
-                            "INSERT INTO staging.staged SELECT ?, ?, ?, ?, CASE WHEN json_type(json) = 'OBJECT' THEN json "
+                            f"INSERT INTO {STAGED} SELECT ?, ?, ?, ?, CASE WHEN json_type(json) = 'OBJECT' THEN json "
                             f"ELSE error('{_NOT_OBJECT}') END FROM read_json_objects(?, format='array', "
                             f"maximum_object_size={kql.MAX_RECORD_BYTES})",
                             [seq, immutable_id, stream, naive_utc(received), path],

@@ -28,7 +28,7 @@ from emulator.clock import naive_utc
 from emulator.core.errors import EmulatorError
 from emulator.logstore import TableDefinition
 from emulator.metrics import Sample
-from emulator.store import quote_identifier
+from emulator.store import STAGED, quote_identifier
 
 if TYPE_CHECKING:
     from emulator.cloud import Cloud
@@ -86,7 +86,7 @@ class Pipeline:
             upto = self._cloud.ingestion.last_seq
             groups = (
                 self._cloud.store.cursor()
-                .execute("SELECT DISTINCT rule, stream FROM staging.staged WHERE seq <= ? ORDER BY ALL", [upto])
+                .execute(f"SELECT DISTINCT rule, stream FROM {STAGED} WHERE seq <= ? ORDER BY ALL", [upto])
                 .fetchall()
             )
             for rule, stream in groups:
@@ -101,7 +101,7 @@ class Pipeline:
         args = [immutable_id, stream, upto]
         cur = cloud.store.cursor()
         resource = cloud.arm.rules.by_immutable_id(immutable_id)
-        count_row = cur.execute(f"SELECT count(*) FROM staging.staged WHERE {where}", args).fetchone()
+        count_row = cur.execute(f"SELECT count(*) FROM {STAGED} WHERE {where}", args).fetchone()
         count = int(count_row[0]) if count_row else 0
         try:
             compiled = cloud.arm.rules.compiled(immutable_id) if resource is not None else None
@@ -112,15 +112,15 @@ class Pipeline:
             # so these are separate statements (a crash loses the staged records anyway).
             with cloud.schema_lock:
                 shaped = kql.shape_records_sql(
-                    compiled.streams[stream], f"(SELECT rec FROM staging.staged WHERE {where})", record="rec"
+                    compiled.streams[stream], f"(SELECT rec FROM {STAGED} WHERE {where})", record="rec"
                 )
                 cur.execute(f"CREATE OR REPLACE TEMP TABLE source AS {shaped}", args)
                 for flow in flows:
                     self._write(compiled, flow, now)
-                cur.execute(f"DELETE FROM staging.staged WHERE {where}", args)
+                cur.execute(f"DELETE FROM {STAGED} WHERE {where}", args)
         except (_Dropped, EmulatorError, duckdb.Error) as exc:
             _log.warning("dropping %d record(s) of %s/%s: %s", count, immutable_id, stream, exc)
-            cur.execute(f"DELETE FROM staging.staged WHERE {where}", args)
+            cur.execute(f"DELETE FROM {STAGED} WHERE {where}", args)
             if resource is not None:
                 error_type = "TransformationFailed" if isinstance(exc, duckdb.Error) else "ConfigurationError"
                 cloud.metrics.record(

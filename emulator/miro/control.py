@@ -1,4 +1,4 @@
-"""The control API of the local Miro, under ``/_emulator/miro`` (no authentication, like all of it).
+"""The control API of the local Miro, under ``/_emulator/miro`` (the control token required, like all of it).
 
 * ``GET  /_emulator/miro``: settings, tokens (rights, never values), faults with their hits.
 * ``PATCH /_emulator/miro/settings``: ``credits_per_minute``, ``retry_after_on_429``, ``events_per_minute``, ``seed``.

@@ -24,7 +24,6 @@ from emulator.arm.models.endpoints import DCE_TYPE
 from emulator.arm.models.resources import Resource, system_data
 from emulator.ccf.config import SECRET_FIELDS, ConfigRefused, DcrTarget, read_poller_config
 from emulator.core.auth import Principal
-from emulator.sealed import SecretBox
 from emulator.sentinel import errors
 from emulator.sentinel.validation import definition_problems
 
@@ -81,7 +80,7 @@ class SentinelBackend:
     def __init__(self, cloud: Cloud) -> None:
         self._cloud = cloud
         self._registry = cloud.arm.registry
-        self._box = SecretBox(cloud.state_dir / "secrets.key")
+        self._box = cloud.secret_box
         self.listeners: list[ConnectorListener] = []
         # In Azure a codeless connector sends to its DCR without any role the customer assigns.
         cloud.arm.roles.first_party.add(SENTINEL_APP_ID.lower())

@@ -21,6 +21,11 @@ LOGANALYTICS = "https://api.loganalytics.io/.default"
 MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
 
 
+def control_headers(info: dict[str, Any]) -> dict[str, str]:
+    """What every control API call needs: the ready line's control token."""
+    return {"Authorization": f"Bearer {info['control_token']}"}
+
+
 def make_credential(
     info: dict[str, Any], client_id: str | None = None, secret: str | None = None
 ) -> ClientSecretCredential:
@@ -56,7 +61,9 @@ class Http:
         return self.session.request(method, url, params=params, json=body, headers=headers, timeout=30)
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
-        response = self.session.request(method, self.info["control_endpoint"] + path, json=body, timeout=30)
+        response = self.session.request(
+            method, self.info["control_endpoint"] + path, json=body, headers=control_headers(self.info), timeout=30
+        )
         response.raise_for_status()
         return response.json() if response.content else None
 

@@ -47,6 +47,7 @@ class Control:
     def __init__(self, info: dict[str, Any]) -> None:
         self.base = info["control_endpoint"]
         self.session = session(info)
+        self.session.headers["Authorization"] = f"Bearer {info['control_token']}"
 
     def close(self) -> None:
         self.session.close()

@@ -11,7 +11,7 @@ import requests
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 from azure.mgmt.loganalytics import LogAnalyticsManagementClient
 from azure.monitor.ingestion import LogsIngestionClient
-from local_cloud import EVENTS_STREAM, Http, Pipeline, event
+from local_cloud import EVENTS_STREAM, Http, Pipeline, control_headers, event
 
 
 def get_workspace(client: LogAnalyticsManagementClient, info: dict[str, Any]) -> Any:
@@ -101,7 +101,9 @@ def test_faults_can_be_listed_and_removed(emulator: dict[str, Any], http: Http) 
 
 
 def test_a_bad_fault_is_refused(emulator: dict[str, Any], http: Http) -> None:
-    response = http.session.post(emulator["control_endpoint"] + "/faults", json={"path": "(", "status": 500})
+    response = http.session.post(
+        emulator["control_endpoint"] + "/faults", json={"path": "(", "status": 500}, headers=control_headers(emulator)
+    )
 
     assert response.status_code == 400
     assert "path is not a regular expression" in response.json()["error"]["message"]
@@ -136,7 +138,9 @@ def test_settings_can_be_read_and_changed(emulator: dict[str, Any], http: Http) 
 
 
 def test_an_unknown_setting_is_refused(emulator: dict[str, Any], http: Http) -> None:
-    response = http.session.patch(emulator["control_endpoint"] + "/settings", json={"latency": 1})
+    response = http.session.patch(
+        emulator["control_endpoint"] + "/settings", json={"latency": 1}, headers=control_headers(emulator)
+    )
 
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith("unknown setting(s): latency")
@@ -172,7 +176,12 @@ def test_the_info_route_gives_the_ready_info(emulator: dict[str, Any], http: Htt
 
 
 def test_a_control_request_needs_json(emulator: dict[str, Any], http: Http) -> None:
-    response = requests.post(emulator["control_endpoint"] + "/faults", data=b"nope", verify=emulator["ca_cert"])
+    response = requests.post(
+        emulator["control_endpoint"] + "/faults",
+        data=b"nope",
+        headers=control_headers(emulator),
+        verify=emulator["ca_cert"],
+    )
 
     assert response.status_code == 400
 

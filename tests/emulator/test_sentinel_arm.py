@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from azure.identity import ClientSecretCredential
+from local_cloud import control_headers
 from part2_cloud import (
     Clients,
     MiroPipeline,
@@ -400,7 +401,7 @@ def test_the_key_is_not_in_the_state_dump_or_the_request_log(
     assert sentinel.put(CONNECTORS, CONNECTOR, connector).status_code == 201
     s = session(emulator)
     for path in ("/state", "/requests", "/ccf"):
-        text = s.get(emulator["control_endpoint"] + path, timeout=30).text
+        text = s.get(emulator["control_endpoint"] + path, headers=control_headers(emulator), timeout=30).text
         assert CANARY not in text and "canary" not in text, path
 
 

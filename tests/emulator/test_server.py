@@ -20,12 +20,14 @@ from local_cloud import (
     query_client,
 )
 
+from emulator.ready import ReadyInfo
 from emulator.server import EmulatorServer
 
 READY_KEYS = {
     "arm_endpoint", "authority", "tenant_id", "client_id", "client_secret", "principal_object_id",
     "subscription_id", "resource_group", "location", "workspace_name", "workspace_resource_id",
     "workspace_customer_id", "query_endpoint", "ingestion_endpoint", "ca_cert", "control_endpoint", "state_dir",
+    "control_token", "miro_base_url", "miro_token", "time_scale", "bound_host", "bound_port",
 }  # fmt: skip
 
 
@@ -47,13 +49,15 @@ def test_serve_prints_one_ready_line_and_stops_cleanly_on_sigterm(tmp_path: Path
             process.kill()
             process.communicate()
 
-    assert set(info) >= READY_KEYS
+    assert set(info) == READY_KEYS
+    assert ReadyInfo.from_dict(info).to_dict() == info
     assert info["arm_endpoint"].startswith("https://127.0.0.1:")
     assert Path(info["ca_cert"]).is_file()
     assert info["time_scale"] == 60
     assert rest == "", "nothing but the ready line goes to stdout"
     assert process.returncode == 0
-    assert info["client_secret"] not in errors, "the secret is never logged"
+    for secret in ("client_secret", "control_token", "miro_token"):
+        assert info[secret] not in errors, f"the {secret} is never logged"
 
 
 def test_the_ids_are_reproducible_with_a_seed(tmp_path: Path) -> None:
@@ -127,5 +131,5 @@ def test_a_restart_with_the_same_state_dir_keeps_resources_and_rows(tmp_path: Pa
 
 
 def test_ready_info_keys(emulator: dict[str, Any]) -> None:
-    assert set(emulator) >= READY_KEYS
+    assert set(emulator) == READY_KEYS
     assert emulator["control_endpoint"] == emulator["arm_endpoint"] + "/_emulator"

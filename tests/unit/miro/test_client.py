@@ -18,7 +18,13 @@ def control(
     info: dict[str, Any], method: str, path: str, body: Any = None, params: dict[str, str] | None = None
 ) -> Any:
     response = requests.request(
-        method, info["control_endpoint"] + path, json=body, params=params, verify=info["ca_cert"], timeout=30
+        method,
+        info["control_endpoint"] + path,
+        json=body,
+        params=params,
+        headers={"Authorization": f"Bearer {info['control_token']}"},
+        verify=info["ca_cert"],
+        timeout=30,
     )
     assert response.status_code < 300, response.text
     return response.json() if response.content else None
