@@ -53,7 +53,7 @@ class Environment:
             return None
         from deployer.local import LocalCloud  # the one module allowed to reach the emulator
 
-        cloud = LocalCloud.start(self._given.local, progress=self._progress)
+        cloud = LocalCloud.start(self._given.local, environ=self._given.process_env, progress=self._progress)
         self._closers.append(cloud)
         if self._given.miro_token is not None:
             cloud.register_miro_token(self._given.miro_token)
@@ -75,7 +75,7 @@ class Environment:
         if s.miro_token is None and s.miro.token_source == "keyvault":
             return read_secret(s.miro.keyvault_secret_id, self.credential, self.cloud)
         if s.miro_token is None and self.local is not None:
-            return Secret(str(self.local.info["miro_token"]))  # the local Miro's own valid token
+            return Secret(self.local.ready.miro_token)  # the local Miro's own valid token
         return s.miro_token
 
     @cached_property

@@ -1,9 +1,16 @@
 """The local cloud for ``cloud = "local"``: the one place that starts (or finds) the emulator.
 
-``LocalCloud.start`` attaches to an emulator already serving the state directory (one started with
-``miro-sentinel emulator serve``), or starts one as a child process and stops it again on ``close``.
-Everything it keeps lives in ``local.state_dir`` (``.miro-sentinel/local``, git-ignored): certificates,
-the DuckDB store, and ``server.json``, which says where a running emulator listens.
+``LocalCloud.start`` attaches to an emulator already serving the state directory when it was started
+explicitly (``miro-sentinel emulator serve``, ``"owner": "serve"`` in its ``server.json``), or starts
+one as a child process and stops it again on ``close``. A child ends with the command that started
+it, however that command ends (it watches a pipe on its standard input; SIGKILL closes it too), so
+no local cloud is left behind; and no other command attaches to it. Everything lives in
+``local.state_dir`` (``.miro-sentinel/local``, git-ignored, 0700): certificates, the DuckDB store,
+and ``server.json`` (:class:`emulator.ready.ServerRecord`), which says where a running emulator
+listens and holds its control token.
+
+The child gets a clean environment: what Python needs to run, none of the operator's credentials
+(no ``MIRO_*``, ``AZURE_*`` or ``ARM_*`` variable), so nothing the emulator serves can reveal them.
 
 A token given in ``MIRO_ACCESS_TOKEN`` is registered in the local Miro as a valid Enterprise token (unless
 the local Miro already knows it, so a test can give a token other rights first), so any token can be
@@ -14,13 +21,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,122 +37,134 @@ from azure.core.credentials import TokenCredential
 from deployer.azure.cloud import AzureCloud
 from deployer.azure.credentials import client_secret_credential
 from deployer.config import LocalSettings, Secret, Settings, replace_section
-from deployer.errors import LocalEnvironmentError
+from deployer.errors import ConfigError, ConfigProblem, LocalEnvironmentError
 from deployer.provision import ProgressCallback
+from emulator.ready import SERVER_FILE, ReadyInfo, ReadyLineError, ServerRecord
+from emulator.statedir import StateDirError, ensure_private_dir
 
 __all__ = ["LocalCloud", "serve"]
 
-SERVER_FILE = "server.json"  # written by the emulator while it serves
 LOG_FILE = "emulator.log"
 
-_REQUIRED = (
-    "arm_endpoint", "authority", "tenant_id", "client_id", "client_secret", "subscription_id", "resource_group",
-    "location", "workspace_name", "workspace_customer_id", "query_endpoint", "ca_cert", "control_endpoint",
-    "miro_base_url",
+#: What the local cloud's process inherits from ours: enough to run Python, no credential of any kind.
+_CHILD_ENV = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV",
+     "PYTHONPATH", "PYTHONHOME", "PYTHONDONTWRITEBYTECODE", "PYTHONUTF8", "PYTHONIOENCODING"}
 )  # fmt: skip
+#: How long a child whose command has ended may take to notice and stop, before we start another.
+_CHILD_EXIT_SECONDS = 15.0
 
 
 class LocalCloud:
     """A running local cloud: its ready information, and the child process when we started it."""
 
-    def __init__(self, info: dict[str, Any], *, process: subprocess.Popen[bytes] | None, state_dir: Path) -> None:
-        missing = [k for k in _REQUIRED if k not in info]
-        if missing:
-            raise LocalEnvironmentError(f"the local cloud's ready line lacks {', '.join(missing)}")
-        self.info = info
+    def __init__(self, ready: ReadyInfo, *, process: subprocess.Popen[bytes] | None, state_dir: Path) -> None:
+        self.ready = ready
         self._process = process
         self._state_dir = state_dir
         self._http = requests.Session()
+        self._http.headers.update(ready.control_headers())
         # Passed on every call: a session's verify loses to REQUESTS_CA_BUNDLE from the environment.
-        self._verify = str(info["ca_cert"])
+        self._verify = ready.ca_cert
 
     # --- starting and stopping ----------------------------------------------------------------------
 
     @classmethod
-    def start(cls, settings: LocalSettings, *, progress: ProgressCallback) -> LocalCloud:
-        """Attach to the emulator serving ``settings.state_dir``, or start one.
+    def start(cls, settings: LocalSettings, *, environ: Mapping[str, str], progress: ProgressCallback) -> LocalCloud:
+        """Attach to the emulator ``emulator serve`` runs on ``settings.state_dir``, or start our own.
 
-        :raises LocalEnvironmentError: it did not start within ``startup_timeout_seconds``.
+        :param environ: our process environment; the child gets only what Python needs of it.
+        :raises ConfigError: the state directory cannot be made private (another user's, not a directory).
+        :raises LocalEnvironmentError: another command's local cloud uses the state directory, or ours did
+            not start within ``startup_timeout_seconds``.
         """
         state_dir = Path(settings.state_dir).resolve()
+        try:
+            ensure_private_dir(state_dir)
+        except StateDirError as exc:
+            raise ConfigError(
+                [ConfigProblem("settings", "local.state_dir", str(exc))],
+                remedy="set local.state_dir to a directory of your own",
+            ) from None
         running = _running(state_dir)
         if running is not None:
-            progress(f"local cloud: using the one already running at {running['arm_endpoint']}")
+            progress(f"local cloud: using the one already running at {running.arm_endpoint}")
             return cls(running, process=None, state_dir=state_dir)
-        state_dir.mkdir(parents=True, exist_ok=True)
         progress(f"local cloud: starting (state in {_shown(state_dir)})")
         command = [
             sys.executable, "-m", "emulator", "serve", "--state-dir", str(state_dir),
             "--time-scale", f"{settings.time_scale:g}", "--seed", str(settings.seed),
             "--role-propagation-seconds", f"{settings.role_propagation_seconds:g}",
             "--ingestion-latency-seconds", f"{settings.ingestion_latency_seconds:g}",
+            "--parent-pid", str(os.getpid()),
         ]  # fmt: skip
-        log = (state_dir / LOG_FILE).open("ab")
+        log = os.open(state_dir / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+            # Its standard input is a pipe we hold until close(): when we end, however we end, it sees
+            # end of file and stops. Its own session: a Ctrl-C meant for us reaches it only through us.
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=_child_environment(environ),
+                start_new_session=True,
+            )
         finally:
-            log.close()
-        info = _read_ready_line(process, settings.startup_timeout_seconds, state_dir)
-        cloud = cls(info, process=process, state_dir=state_dir)
-        progress(f"local cloud: ready at {info['arm_endpoint']}")
+            os.close(log)
+        ready = _read_ready_line(process, settings.startup_timeout_seconds, state_dir)
+        cloud = cls(ready, process=process, state_dir=state_dir)
+        progress(f"local cloud: ready at {ready.arm_endpoint}")
         return cloud
 
     def close(self) -> None:
         """Stop the emulator if this process started it (its state stays in the state directory)."""
         self._http.close()
-        if self._process is None:
+        process, self._process = self._process, None
+        if process is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            self._process.send_signal(signal.SIGTERM)
-        try:
-            self._process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
-        self._process = None
+        _stop_child(process)
 
     # --- what clients need --------------------------------------------------------------------------
 
     @property
     def cloud(self) -> AzureCloud:
         return AzureCloud(
-            arm_endpoint=self.info["arm_endpoint"],
-            query_endpoint=self.info["query_endpoint"],
-            authority=self.info["authority"],
-            ca_bundle=str(self.info["ca_cert"]),
+            arm_endpoint=self.ready.arm_endpoint,
+            query_endpoint=self.ready.query_endpoint,
+            authority=self.ready.authority,
+            ca_bundle=self.ready.ca_cert,
         )
 
     def credential(self) -> TokenCredential:
         """The local cloud's service principal (its secret is the emulator's own, printed in its ready line)."""
         return client_secret_credential(
             self.cloud,
-            tenant_id=self.info["tenant_id"],
-            client_id=self.info["client_id"],
-            client_secret=self.info["client_secret"],
+            tenant_id=self.ready.tenant_id,
+            client_id=self.ready.client_id,
+            client_secret=self.ready.client_secret,
         )
 
     def apply_to(self, settings: Settings) -> Settings:
         """``settings`` with the local subscription, resource group, workspace and Miro filled in."""
-        i = self.info
+        r = self.ready
         settings = replace_section(
             settings,
             "azure",
-            tenant_id=i["tenant_id"],
-            subscription_id=i["subscription_id"],
-            resource_group=i["resource_group"],
-            location=i["location"],
+            tenant_id=r.tenant_id,
+            subscription_id=r.subscription_id,
+            resource_group=r.resource_group,
+            location=r.location,
         )
-        settings = replace_section(settings, "workspace", name=i["workspace_name"], resource_group=i["resource_group"])
-        settings = replace_section(settings, "miro", api_base_url=i["miro_base_url"])
-        if not settings.validation.principal_object_id and i.get("principal_object_id"):
-            settings = replace_section(settings, "validation", principal_object_id=i["principal_object_id"])
+        settings = replace_section(settings, "workspace", name=r.workspace_name, resource_group=r.resource_group)
+        settings = replace_section(settings, "miro", api_base_url=r.miro_base_url)
+        if not settings.validation.principal_object_id:
+            settings = replace_section(settings, "validation", principal_object_id=r.principal_object_id)
         return dataclasses.replace(settings, sources={**settings.sources, "azure.subscription_id": "local cloud"})
 
     def register_miro_token(self, token: Secret) -> None:
         """Make the local Miro accept ``token`` as a valid Enterprise token, unless it already knows it."""
-        url = f"{self.info['control_endpoint']}/miro/tokens"
+        url = f"{self.ready.control_endpoint}/miro/tokens"
         body = {"token": token.reveal(), "preset": "valid", "label": "MIRO_ACCESS_TOKEN"}
         try:
             response = self._http.post(url, json=body, timeout=30, verify=self._verify)
@@ -177,7 +196,7 @@ class LocalCloud:
 
     def _poller_state(self, connector_name: str) -> dict[str, Any]:
         try:
-            response = self._http.get(f"{self.info['control_endpoint']}/ccf", timeout=30, verify=self._verify)
+            response = self._http.get(f"{self.ready.control_endpoint}/ccf", timeout=30, verify=self._verify)
             response.raise_for_status()
         except requests.RequestException as exc:
             raise LocalEnvironmentError(f"cannot read the local poller's status: {type(exc).__name__}") from exc
@@ -194,33 +213,91 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _running(state_dir: Path) -> dict[str, Any] | None:
-    """The ready info of an emulator serving ``state_dir``, if one answers."""
+def _child_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The local cloud's environment: ``environ`` without anything but what Python needs."""
+    return {k: v for k, v in environ.items() if k in _CHILD_ENV or k.startswith("LC_")}
+
+
+def _running(state_dir: Path) -> ReadyInfo | None:
+    """The ready info of a shared emulator (``emulator serve``) serving ``state_dir``, if one answers.
+
+    A leftover ``server.json`` of a dead emulator is removed. A child of another command is never
+    attached to: while its command runs it is refused; once its command has ended, it is waited for.
+    """
     try:
-        info = json.loads((state_dir / SERVER_FILE).read_text())
-    except (OSError, ValueError):
+        record = ServerRecord.read(state_dir)
+    except ReadyLineError:
+        record = None  # not one this version wrote: nothing to attach to
+        with contextlib.suppress(OSError):
+            (state_dir / SERVER_FILE).unlink()
+    if record is None:
         return None
-    pid = info.get("pid")
-    if not isinstance(pid, int) or not _alive(pid):
+    if not record.shared:
+        if record.parent_pid is not None and _alive(record.parent_pid) and _alive(record.pid):
+            raise LocalEnvironmentError(
+                f"the local cloud in {_shown(state_dir)} belongs to another command (process {record.parent_pid}), "
+                "which is still running",
+                remedy="wait for that command to finish; to share one local cloud, run `miro-sentinel emulator serve`",
+            )
+        _wait_gone(record.pid, _CHILD_EXIT_SECONDS)
+    if not _alive(record.pid):
+        with contextlib.suppress(OSError):
+            (state_dir / SERVER_FILE).unlink()
+        return None
+    if not record.shared:
         return None
     try:
-        answer = requests.get(f"{info['control_endpoint']}/info", verify=str(info["ca_cert"]), timeout=5)
-    except (requests.RequestException, KeyError):
+        answer = requests.get(
+            f"{record.ready.control_endpoint}/info",
+            headers=record.ready.control_headers(),
+            verify=record.ready.ca_cert,
+            timeout=5,
+        )
+    except requests.RequestException:
         return None
-    return dict(info) if answer.status_code == 200 else None
+    return record.ready if answer.status_code == 200 else None
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs; a zombie (ended, not yet reaped by its new parent) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc: the signal test is all there is
+    return state not in ("Z", "X")
 
 
-def _read_ready_line(process: subprocess.Popen[bytes], timeout: float, state_dir: Path) -> dict[str, Any]:
+def _wait_gone(pid: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _stop_child(process: subprocess.Popen[bytes]) -> None:
+    """End our emulator: end of input first (it stops cleanly), then SIGTERM, then SIGKILL."""
+    if process.stdin is not None:
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+    for stop, wait in ((None, 30.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, None)):
+        if stop is not None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(stop)
+        try:
+            process.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def _read_ready_line(process: subprocess.Popen[bytes], timeout: float, state_dir: Path) -> ReadyInfo:
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
     line = b""
@@ -236,18 +313,19 @@ def _read_ready_line(process: subprocess.Popen[bytes], timeout: float, state_dir
         else:
             time.sleep(0.02)
     try:
-        info = json.loads(line)
-        if not isinstance(info, dict):
-            raise ValueError("not an object")
-    except ValueError:
-        process.kill()
-        process.wait()
+        return ReadyInfo.from_json(line)
+    except ReadyLineError as exc:
+        _stop_child(process)
         tail = _log_tail(state_dir / LOG_FILE)
+        if line.strip():  # it did start, but speaks another version's language
+            raise LocalEnvironmentError(
+                f"the local cloud's ready line is not understood: {exc}",
+                remedy="reinstall miro-sentinel so the deployer and its local cloud are the same version",
+            ) from None
         raise LocalEnvironmentError(
             f"the local cloud did not start within {timeout:g} s{': ' + tail if tail else ''}",
             remedy=f"read {_shown(state_dir / LOG_FILE)}; or delete {_shown(state_dir)} to start from scratch",
         ) from None
-    return info
 
 
 def _log_tail(path: Path) -> str:
@@ -258,10 +336,13 @@ def _log_tail(path: Path) -> str:
     return lines[0] if lines else ""
 
 
-def serve(state_dir: Path, *, host: str, port: int, time_scale: float, seed: int | None) -> int:
+def serve(
+    state_dir: Path, *, host: str, port: int, time_scale: float, seed: int | None, allow_remote: bool = False
+) -> int:
     """``miro-sentinel emulator serve``: run the local cloud in the foreground until interrupted.
 
-    While it serves, ``server.json`` in the state directory tells ``--env local`` commands to use it.
+    While it serves, ``server.json`` in the state directory (``"owner": "serve"``) tells ``--env local``
+    commands to use it. Returns the exit status (2 for a bad host, time scale or state directory).
     """
     from emulator import cli  # the emulator package, reached from this module only
 
@@ -278,4 +359,6 @@ def serve(state_dir: Path, *, host: str, port: int, time_scale: float, seed: int
     ]
     if seed is not None:
         argv += ["--seed", str(seed)]
+    if allow_remote:
+        argv.append("--allow-remote")
     return int(cli.main(argv))

@@ -17,7 +17,12 @@ def emulator() -> None:
 
 
 @emulator.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a --host that is not loopback: the local cloud is then reachable from other machines.",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port; 0 picks a free one.")
 @click.option(
     "--state-dir",
@@ -34,12 +39,12 @@ def emulator() -> None:
     help="Emulated seconds per real second.",
 )
 @click.option("--seed", type=int, default=None, help="Seed for generated Miro events and ids.")
-def serve(host: str, port: int, state_dir: Path, time_scale: float, seed: int | None) -> None:
-    """Serve the local cloud over HTTPS until Ctrl-C (SIGINT) or SIGTERM.
+def serve(host: str, allow_remote: bool, port: int, state_dir: Path, time_scale: float, seed: int | None) -> None:
+    """Serve the local cloud over HTTPS until Ctrl-C (SIGINT), SIGTERM or SIGHUP.
 
     When ready it prints one JSON line on stdout: endpoints, ids, the emulator's own client secret, the CA
-    certificate path and the control endpoint. `--env local` commands then use this server instead of
-    starting their own.
+    certificate path, the control endpoint and the control token its calls need, and the address really
+    bound. `--env local` commands then use this server instead of starting their own.
     """
-    state_dir.mkdir(parents=True, exist_ok=True)
-    raise click.exceptions.Exit(local.serve(state_dir, host=host, port=port, time_scale=time_scale, seed=seed))
+    code = local.serve(state_dir, host=host, port=port, time_scale=time_scale, seed=seed, allow_remote=allow_remote)
+    raise click.exceptions.Exit(code)

@@ -100,7 +100,12 @@ class LocalEnv:
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         response = requests.request(
-            method, self.info["control_endpoint"] + path, json=body, verify=self.info["ca_cert"], timeout=30
+            method,
+            self.info["control_endpoint"] + path,
+            json=body,
+            headers={"Authorization": f"Bearer {self.info['control_token']}"},
+            verify=self.info["ca_cert"],
+            timeout=30,
         )
         assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
         return response.json() if response.content else None
@@ -163,6 +168,7 @@ def _canary_files(directory: Path, since: float, *, skip: tuple[str, ...] = ()) 
 
 @pytest.fixture
 def local_env(tmp_path: Path) -> Iterator[LocalEnv]:
+    from emulator.ready import OWNER_SERVE, ServerRecord
     from emulator.server import EmulatorServer
 
     started = time.time()
@@ -171,7 +177,7 @@ def local_env(tmp_path: Path) -> Iterator[LocalEnv]:
     (tmp_path / "envs" / "local.toml").write_text(LOCAL_TOML.format(state_dir=state_dir))
     with EmulatorServer(state_dir, time_scale=120, seed=11) as server:
         # What `miro-sentinel emulator serve` writes, so the CLI uses this cloud rather than start one.
-        (state_dir / "server.json").write_text(json.dumps({**server.info, "pid": os.getpid()}))
+        ServerRecord(server.ready, os.getpid(), OWNER_SERVE).write(state_dir)
         env = LocalEnv(tmp_path, server)
         yield env
     leaks = [o for o in env.outputs if CANARY in o]

@@ -22,17 +22,17 @@ def local_settings(state_dir: Path) -> object:
 
 def test_start_then_restart_keeps_the_port_and_the_state(tmp_path: Path) -> None:
     settings = local_settings(tmp_path / "state")
-    first = LocalCloud.start(settings, progress=lambda _l: None)  # type: ignore[arg-type]
+    first = LocalCloud.start(settings, environ=dict(os.environ), progress=lambda _l: None)  # type: ignore[arg-type]
     try:
-        endpoint, subscription = first.info["arm_endpoint"], first.info["subscription_id"]
+        endpoint, subscription = first.ready.arm_endpoint, first.ready.subscription_id
     finally:
         first.close()
     assert not (tmp_path / "state" / "server.json").exists()
-    second = LocalCloud.start(settings, progress=lambda _l: None)  # type: ignore[arg-type]
+    second = LocalCloud.start(settings, environ=dict(os.environ), progress=lambda _l: None)  # type: ignore[arg-type]
     try:
         # Same URL: the DCE endpoint and the connector's Miro URL stay valid, so a re-deploy writes nothing.
-        assert second.info["arm_endpoint"] == endpoint
-        assert second.info["subscription_id"] == subscription
+        assert second.ready.arm_endpoint == endpoint
+        assert second.ready.subscription_id == subscription
     finally:
         second.close()
 
@@ -60,7 +60,7 @@ def test_emulator_serve_prints_one_ready_line_and_lets_commands_attach(tmp_path:
                 assert info[key], key
             assert json.loads((state_dir / "server.json").read_text())["pid"] == process.pid
             progress: list[str] = []
-            attached = LocalCloud.start(local_settings(state_dir), progress=progress.append)  # type: ignore[arg-type]
+            attached = LocalCloud.start(local_settings(state_dir), environ=dict(os.environ), progress=progress.append)  # type: ignore[arg-type]
             attached.close()  # attached, not started: closing leaves the server running
             assert progress == [f"local cloud: using the one already running at {info['arm_endpoint']}"]
             assert process.poll() is None
@@ -77,10 +77,10 @@ def test_a_stale_server_file_is_ignored(tmp_path: Path) -> None:
     state_dir.mkdir()
     (state_dir / "server.json").write_text(json.dumps({"pid": 2**22 + 7, "control_endpoint": "https://127.0.0.1:9"}))
     started = time.monotonic()
-    cloud = LocalCloud.start(local_settings(state_dir), progress=lambda _l: None)  # type: ignore[arg-type]
+    cloud = LocalCloud.start(local_settings(state_dir), environ=dict(os.environ), progress=lambda _l: None)  # type: ignore[arg-type]
     try:
-        assert cloud.info["arm_endpoint"].startswith("https://127.0.0.1:")
-        assert os.path.exists(cloud.info["ca_cert"])
+        assert cloud.ready.arm_endpoint.startswith("https://127.0.0.1:")
+        assert os.path.exists(cloud.ready.ca_cert)
     finally:
         cloud.close()
     assert time.monotonic() - started < 60
