@@ -34,8 +34,20 @@ class ReadyLineError(ValueError):
 _KINDS = {str: "a string", int: "an integer", float: "a number"}
 
 
+def _object(text: str | bytes, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ReadyLineError(f"{what} is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ReadyLineError(f"{what} is not a JSON object")
+    return data
+
+
 def _check(cls: type, data: Mapping[str, Any], *, what: str) -> dict[str, Any]:
     """The fields of ``cls`` taken from ``data``, type-checked; unknown keys are ignored (newer writers)."""
+    if not isinstance(data, Mapping):
+        raise ReadyLineError(f"{what} is not a JSON object")
     hints = get_type_hints(cls)
     fields = [f for f in dataclasses.fields(cls) if f.init]
     required = [f.name for f in fields if f.default is dataclasses.MISSING]
@@ -93,17 +105,11 @@ class ReadyInfo:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReadyInfo:
         """Raises :class:`ReadyLineError` naming missing or mistyped keys."""
-        if not isinstance(data, Mapping):
-            raise ReadyLineError("the ready line is not a JSON object")
         return cls(**_check(cls, data, what="the ready line"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ReadyInfo:
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise ReadyLineError(f"the ready line is not JSON: {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(_object(text, "the ready line"))
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -144,12 +150,7 @@ class ServerRecord:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ServerRecord:
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise ReadyLineError(f"server.json is not JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise ReadyLineError("server.json is not a JSON object")
+        data = _object(text, "server.json")
         pid, owner, parent = data.get("pid"), data.get("owner"), data.get("parent_pid")
         if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
             raise ReadyLineError("server.json: pid must be a positive integer")

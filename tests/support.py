@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -12,6 +14,18 @@ OFFICIAL_MIRO_DIR = SHARED_DIR / "api-specs" / "sentinel-miro-solution" / "Data 
 
 #: Tests that read ../shared carry this marker; tests/conftest.py skips them, saying why, where it is absent.
 requires_shared = pytest.mark.shared
+
+
+def control_call(info: dict[str, Any], method: str, path: str, body: Any = None) -> requests.Response:
+    """A call to a local cloud's control API, with its control token, as a client of its ready line makes it."""
+    return requests.request(
+        method,
+        info["control_endpoint"] + path,
+        json=body,
+        headers={"Authorization": f"Bearer {info['control_token']}"},
+        verify=info["ca_cert"],
+        timeout=30,
+    )
 
 
 def sample_ready_line(base: str = "https://127.0.0.1:4443") -> dict[str, object]:

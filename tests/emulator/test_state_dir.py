@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from emulator.cloud import Cloud
 from emulator.ready import SERVER_FILE
 from emulator.sealed import SecretBox
 from emulator.statedir import StateDirError, ensure_private_dir
-from tests.support import REPO_ROOT
+from tests.support import REPO_ROOT, control_call
 
 
 def modes(directory: Path) -> dict[str, str]:
@@ -58,14 +57,7 @@ class Serving:
         self.info: dict[str, Any] = json.loads(self.process.stdout.readline())
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
-        answer = requests.request(
-            method,
-            self.info["control_endpoint"] + path,
-            json=body,
-            headers={"Authorization": f"Bearer {self.info['control_token']}"},
-            verify=self.info["ca_cert"],
-            timeout=30,
-        )
+        answer = control_call(self.info, method, path, body)
         answer.raise_for_status()
         return answer.json() if answer.content else None
 

@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from deployer.azure.arm import ArmClient
 from deployer.azure.cloud import AzureCloud
 from deployer.azure.credentials import client_secret_credential
-from tests.support import REPO_ROOT
+from tests.support import REPO_ROOT, control_call
 
 CANARY = f"miro-canary-{uuid.uuid4().hex}"
 
@@ -99,14 +98,7 @@ class LocalEnv:
         return Run(done.returncode, done.stdout, done.stderr)
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
-        response = requests.request(
-            method,
-            self.info["control_endpoint"] + path,
-            json=body,
-            headers={"Authorization": f"Bearer {self.info['control_token']}"},
-            verify=self.info["ca_cert"],
-            timeout=30,
-        )
+        response = control_call(self.info, method, path, body)
         assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
         return response.json() if response.content else None
 

@@ -114,6 +114,32 @@ def deploy(workdir: Path) -> subprocess.Popen[str]:
     )
 
 
+def kill_deploy_once_its_cloud_is_up(
+    workdir: Path, emulators: list[int], signum: signal.Signals
+) -> tuple[int, ServerRecord, dict[str, str]]:
+    """Run ``deploy --env local`` and send it ``signum`` once its local cloud is ready.
+
+    Returns the command's pid, its cloud's server.json and the cloud's environment (read while it ran).
+    """
+    command = deploy(workdir)
+    try:
+        assert command.stderr is not None
+        read_until(command.stderr, "local cloud: ready at")
+        record = ServerRecord.read(workdir / "state")
+        assert record is not None
+        emulators.append(record.pid)
+        environment = environment_of(record.pid)
+        command.send_signal(signum)
+        command.wait(timeout=60)
+    finally:
+        if command.poll() is None:
+            command.kill()
+            command.wait()
+        if command.stderr is not None:
+            command.stderr.close()
+    return command.pid, record, environment
+
+
 def environment_of(pid: int) -> dict[str, str]:
     raw = Path(f"/proc/{pid}/environ").read_bytes()
     return dict(entry.split("=", 1) for entry in raw.decode("utf-8", "replace").split("\0") if "=" in entry)
@@ -134,6 +160,19 @@ def local_settings(workdir: Path) -> LocalSettings:
     return LocalSettings(state_dir=str(workdir / "state"), time_scale=120)
 
 
+def start_and_close(workdir: Path, emulators: list[int]) -> tuple[list[str], ServerRecord]:
+    """Start the local cloud as a command does, then close it: its progress lines and its server.json."""
+    progress: list[str] = []
+    cloud = LocalCloud.start(local_settings(workdir), environ=operator_environment(), progress=progress.append)
+    try:
+        record = ServerRecord.read(workdir / "state")
+        assert record is not None
+        emulators.append(record.pid)
+    finally:
+        cloud.close()
+    return progress, record
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc to see a process's environment")
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
@@ -141,52 +180,22 @@ def test_the_local_cloud_ends_with_the_deploy_that_started_it(
     workdir: Path, emulators: list[int], signum: signal.Signals
 ) -> None:
     state_dir = workdir / "state"
-    command = deploy(workdir)
-    try:
-        assert command.stderr is not None
-        read_until(command.stderr, "local cloud: ready at")
-        record = ServerRecord.read(state_dir)
-        assert record is not None
-        emulators.append(record.pid)
-        environment = environment_of(record.pid)
-        command.send_signal(signum)
-        command.wait(timeout=60)
-    finally:
-        if command.poll() is None:
-            command.kill()
-            command.wait()
-        if command.stderr is not None:
-            command.stderr.close()
 
-    assert (record.owner, record.parent_pid) == ("child", command.pid)
+    pid, record, environment = kill_deploy_once_its_cloud_is_up(workdir, emulators, signum)
+
+    assert (record.owner, record.parent_pid) == ("child", pid)
     assert sorted(k for k in environment if k.startswith(("MIRO", "AZURE", "ARM_"))) == []
     assert not any(secret in "\0".join(environment.values()) for secret in CREDENTIALS.values() if secret != "120")
     assert wait_until_gone(record.pid, GONE_WITHIN_SECONDS), f"the emulator outlived {signum.name} of its command"
     assert not (state_dir / SERVER_FILE).exists(), "it stopped cleanly, removing server.json"
 
-    progress: list[str] = []
-    again = LocalCloud.start(local_settings(workdir), environ=operator_environment(), progress=progress.append)
-    again.close()
+    progress, _ = start_and_close(workdir, emulators)
     assert progress[0].startswith("local cloud: starting"), "the next run starts its own cloud"
 
 
 @pytest.mark.slow
 def test_a_deploy_after_a_killed_one_converges(workdir: Path, emulators: list[int]) -> None:
-    command = deploy(workdir)
-    try:
-        assert command.stderr is not None
-        read_until(command.stderr, "local cloud: ready at")
-        record = ServerRecord.read(workdir / "state")
-        assert record is not None
-        emulators.append(record.pid)
-        command.send_signal(signal.SIGKILL)
-        command.wait(timeout=60)
-    finally:
-        if command.poll() is None:
-            command.kill()
-            command.wait()
-        if command.stderr is not None:
-            command.stderr.close()
+    _, record, _ = kill_deploy_once_its_cloud_is_up(workdir, emulators, signal.SIGKILL)
     assert wait_until_gone(record.pid, GONE_WITHIN_SECONDS)
 
     done = subprocess.run(
@@ -209,10 +218,10 @@ def test_a_deploy_after_a_killed_one_converges(workdir: Path, emulators: list[in
 def test_the_emulator_a_command_starts_gets_no_credentials(workdir: Path, emulators: list[int]) -> None:
     environ = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", **CREDENTIALS, "MIRO_SENTINEL_ENV": "prod"}
     cloud = LocalCloud.start(local_settings(workdir), environ=environ, progress=lambda _line: None)
+    record = ServerRecord.read(workdir / "state")
+    assert record is not None
+    emulators.append(record.pid)
     try:
-        record = ServerRecord.read(workdir / "state")
-        assert record is not None
-        emulators.append(record.pid)
         environment = environment_of(record.pid)
     finally:
         cloud.close()
@@ -236,15 +245,8 @@ def test_a_leftover_server_json_of_a_dead_cloud_is_removed_and_a_new_one_started
     workdir: Path, emulators: list[int]
 ) -> None:
     write_record(workdir / "state", pid=dead_pid(), owner="serve", parent_pid=None)
-    progress: list[str] = []
 
-    cloud = LocalCloud.start(local_settings(workdir), environ=operator_environment(), progress=progress.append)
-    try:
-        record = ServerRecord.read(workdir / "state")
-        assert record is not None
-        emulators.append(record.pid)
-    finally:
-        cloud.close()
+    progress, record = start_and_close(workdir, emulators)
 
     assert progress[0].startswith("local cloud: starting")
     assert record.owner == "child" and record.ready.arm_endpoint != "https://127.0.0.1:9"
@@ -272,15 +274,8 @@ def test_a_cloud_another_running_command_started_is_never_attached_to(workdir: P
 
 def test_a_leftover_server_json_of_a_child_whose_command_ended_is_cleaned(workdir: Path, emulators: list[int]) -> None:
     write_record(workdir / "state", pid=dead_pid(), owner="child", parent_pid=dead_pid())
-    progress: list[str] = []
 
-    cloud = LocalCloud.start(local_settings(workdir), environ=operator_environment(), progress=progress.append)
-    try:
-        record = ServerRecord.read(workdir / "state")
-        assert record is not None
-        emulators.append(record.pid)
-    finally:
-        cloud.close()
+    progress, _ = start_and_close(workdir, emulators)
 
     assert progress[0].startswith("local cloud: starting")
 
