@@ -160,13 +160,8 @@ class ArmEngine:
             return None
 
     def _table_desired_vs(self, current: dict[str, Any] | None) -> list[str]:
-        desired = self._table_body()
-        props = desired["properties"]
-        # -1 means "the workspace default"; Azure answers with the number it resolved to.
-        for key in ("retentionInDays", "totalRetentionInDays"):
-            if props[key] == -1:
-                props.pop(key)
-        return differences(desired, current)
+        # A retention of -1 is not in the body (Azure answers with the number it resolved it to).
+        return differences(self._table_body(), current)
 
     # --- Engine protocol ----------------------------------------------------------------------------
 

@@ -76,19 +76,25 @@ def _tags(extra: Mapping[str, str]) -> dict[str, str]:
 
 
 def table_body(spec: DcrSpec, *, plan: str, retention_in_days: int, total_retention_in_days: int) -> dict[str, Any]:
-    """``Microsoft.OperationalInsights/workspaces/tables`` (api-version 2025-07-01)."""
-    return {
-        "properties": {
-            "schema": {
-                "name": spec.table.name,
-                "description": spec.table.description,
-                "columns": [{"name": c.name, "type": c.type, "description": c.description} for c in spec.table.columns],
-            },
-            "plan": plan,
-            "retentionInDays": retention_in_days,
-            "totalRetentionInDays": total_retention_in_days,
-        }
+    """``Microsoft.OperationalInsights/workspaces/tables`` (api-version 2025-07-01).
+
+    A retention of -1 means Azure's default (the workspace's retention; for the total, the retention),
+    so the property is left out. ``retentionInDays`` is read-only for Basic and Auxiliary tables (always
+    30 days), so it is sent for Analytics tables only.
+    """
+    properties: dict[str, Any] = {
+        "schema": {
+            "name": spec.table.name,
+            "description": spec.table.description,
+            "columns": [{"name": c.name, "type": c.type, "description": c.description} for c in spec.table.columns],
+        },
+        "plan": plan,
     }
+    if plan == "Analytics" and retention_in_days != -1:
+        properties["retentionInDays"] = retention_in_days
+    if total_retention_in_days != -1:
+        properties["totalRetentionInDays"] = total_retention_in_days
+    return {"properties": properties}
 
 
 def dce_body(*, location: str, tags: Mapping[str, str]) -> dict[str, Any]:

@@ -72,6 +72,19 @@ def test_second_deploy_writes_nothing(local_env: LocalEnv) -> None:
     assert writes == []
 
 
+def test_a_basic_table_with_12_years_of_retention_deploys_and_stays_unchanged(local_env: LocalEnv) -> None:
+    basic = ("--set", "table.plan=Basic", "--set", "table.total_retention_in_days=4383")
+
+    first = deploy(local_env, *basic)
+    second = deploy(local_env, *basic)
+
+    assert first["status"] == "healthy"
+    assert second["plan"] == []
+    with local_env.arm() as arm:
+        table = arm.get_table(local_env.info["resource_group"], local_env.info["workspace_name"], "MiroAuditLogs_CL")
+    assert (table["properties"]["plan"], table["properties"]["totalRetentionInDays"]) == ("Basic", 4383)
+
+
 def test_plan_names_the_drift_and_deploy_repairs_it(local_env: LocalEnv) -> None:
     deploy(local_env)
     drift = local_env.cli("plan", "--env", "local", "--output", "json").json()

@@ -35,6 +35,30 @@ def test_dcr_routes_the_stream_through_the_transform_into_the_table() -> None:
     assert body["tags"] == {"owner": "secops", "managed-by": "miro-sentinel", bodies.TOKEN_VERSION_TAG: "3"}
 
 
+@pytest.mark.parametrize(
+    ("plan", "retention", "total", "sent"),
+    [
+        ("Analytics", 90, 365, {"retentionInDays": 90, "totalRetentionInDays": 365}),
+        ("Analytics", -1, -1, {}),
+        ("Analytics", -1, 730, {"totalRetentionInDays": 730}),
+        ("Analytics", 30, -1, {"retentionInDays": 30}),
+        ("Basic", -1, 4383, {"totalRetentionInDays": 4383}),
+        ("Basic", -1, -1, {}),
+        ("Auxiliary", -1, 365, {"totalRetentionInDays": 365}),
+    ],
+)
+def test_table_retention_of_minus_one_and_basic_retention_are_left_to_azure(
+    plan: str, retention: int, total: int, sent: dict[str, int]
+) -> None:
+    # -1 means Azure's default; retentionInDays is read-only for Basic and Auxiliary tables (30 days).
+    properties = bodies.table_body(SPEC, plan=plan, retention_in_days=retention, total_retention_in_days=total)[
+        "properties"
+    ]
+
+    assert {k: v for k, v in properties.items() if k not in ("schema", "plan")} == sent
+    assert properties["plan"] == plan
+
+
 def test_managed_by_tag_cannot_be_overridden() -> None:
     assert bodies.dce_body(location="x", tags={"managed-by": "someone"})["tags"]["managed-by"] == "miro-sentinel"
 
