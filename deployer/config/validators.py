@@ -176,8 +176,17 @@ ENV_VAR = pattern(r"[A-Z_][A-Z0-9_]*", "an environment variable name (upper-case
 _TAG_KEY = re.compile(r"[^<>%&\\?/]{1,512}")
 
 
+#: Azure allows 50 tags on a resource; the DCR also carries ``managed-by`` and the token version.
+MAX_TAGS = 48
+
+
 def tag_map(value: Any) -> str | None:
-    """Azure resource tags: names without ``<>%&\\?/``, values of at most 256 characters."""
+    """Azure resource tags: at most :data:`MAX_TAGS`, names without ``<>%&\\?/``, values of at most 256 characters."""
+    if len(value) > MAX_TAGS:
+        return (
+            f"{len(value)} tags are too many: at most {MAX_TAGS} (Azure allows 50 on a resource, "
+            "and miro-sentinel adds managed-by and the token version)"
+        )
     for key, val in value.items():
         if not _TAG_KEY.fullmatch(key):
             return f"tag name '{key}' is not valid (1-512 characters, none of < > % & \\ ? /)"

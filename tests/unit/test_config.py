@@ -113,6 +113,20 @@ def test_bad_azure_values_name_the_file_and_field(tmp_path: Path, line: str, fie
     assert message in problem
 
 
+def test_more_tags_than_azure_allows_on_the_dcr_are_refused(envs: Path) -> None:
+    tags = ", ".join(f'"t{i}" = "v"' for i in range(49))
+    (envs / "prod.toml").write_text(VALID_AZURE + f"\n[resources]\ntags = {{ {tags} }}\n")
+
+    with pytest.raises(ConfigError) as exc:
+        load_settings("prod", envs_dir=envs, environ={})
+
+    assert exc.value.exit_code == EXIT_USAGE
+    assert problems_of(exc) == [
+        f"{envs / 'prod.toml'}: resources.tags: 49 tags are too many: at most 48 (Azure allows 50 on a resource, "
+        "and miro-sentinel adds managed-by and the token version)"
+    ]
+
+
 def test_every_problem_is_reported_at_once_one_line_each(tmp_path: Path) -> None:
     (tmp_path / "prod.toml").write_text(
         VALID_AZURE.replace('name = "law-sentinel-prod"', 'name = "-bad"')
