@@ -29,10 +29,47 @@ from deployer.terraform.runner import Timeouts
 if TYPE_CHECKING:
     from deployer.local import LocalCloud
 
-__all__ = ["WORK_DIR", "Environment"]
+__all__ = ["WORK_DIR", "Environment", "spec_for", "target_for"]
 
 #: Per-environment working files (Terraform's copy of the configuration, its data dir, local state).
 WORK_DIR = ".miro-sentinel"
+
+
+def spec_for(settings: Settings) -> DcrSpec:
+    """``dcr/``, with the table named as the settings say (``table.name``)."""
+    spec = load_spec()
+    name = settings.table.name
+    if name != spec.table.name:
+        spec = dataclasses.replace(spec, table=dataclasses.replace(spec.table, name=name))
+    return spec
+
+
+def target_for(settings: Settings, *, principal_id: str) -> Target:
+    """What both engines deploy for ``settings``; ``principal_id`` sends the validation records."""
+    s = settings
+    return Target(
+        environment=s.env_name,
+        tenant_id=s.azure.tenant_id,
+        subscription_id=s.azure.subscription_id,
+        resource_group=s.azure.resource_group,
+        location=s.azure.location,
+        workspace_name=s.workspace.name,
+        workspace_resource_group=s.workspace_resource_group,
+        table_plan=s.table.plan,
+        retention_in_days=s.table.retention_in_days,
+        total_retention_in_days=s.table.total_retention_in_days,
+        dce_name=s.resources.dce_name,
+        dcr_name=s.resources.dcr_name,
+        connector_definition_name=s.resources.connector_definition_name,
+        connector_name=s.resources.connector_name,
+        validation_principal_id=principal_id,
+        validation_principal_type=s.validation.principal_type,
+        miro_api_base_url=s.miro.api_base_url,
+        token_version=s.miro.token_version,
+        tags=dict(s.resources.tags),
+        create_workspace=s.workspace.create,
+        onboard_sentinel=s.workspace.onboard_sentinel,
+    )
 
 
 class Environment:
@@ -90,11 +127,7 @@ class Environment:
 
     @cached_property
     def spec(self) -> DcrSpec:
-        spec = load_spec()
-        name = self.settings.table.name
-        if name != spec.table.name:
-            spec = dataclasses.replace(spec, table=dataclasses.replace(spec.table, name=name))
-        return spec
+        return spec_for(self.settings)
 
     @cached_property
     def principal_id(self) -> str:
@@ -103,30 +136,7 @@ class Environment:
 
     @cached_property
     def target(self) -> Target:
-        s = self.settings
-        return Target(
-            environment=s.env_name,
-            tenant_id=s.azure.tenant_id,
-            subscription_id=s.azure.subscription_id,
-            resource_group=s.azure.resource_group,
-            location=s.azure.location,
-            workspace_name=s.workspace.name,
-            workspace_resource_group=s.workspace_resource_group,
-            table_plan=s.table.plan,
-            retention_in_days=s.table.retention_in_days,
-            total_retention_in_days=s.table.total_retention_in_days,
-            dce_name=s.resources.dce_name,
-            dcr_name=s.resources.dcr_name,
-            connector_definition_name=s.resources.connector_definition_name,
-            connector_name=s.resources.connector_name,
-            validation_principal_id=self.principal_id,
-            validation_principal_type=s.validation.principal_type,
-            miro_api_base_url=s.miro.api_base_url,
-            token_version=s.miro.token_version,
-            tags=dict(s.resources.tags),
-            create_workspace=s.workspace.create,
-            onboard_sentinel=s.workspace.onboard_sentinel,
-        )
+        return target_for(self.settings, principal_id=self.principal_id)
 
     @cached_property
     def arm(self) -> ArmClient:

@@ -1,4 +1,4 @@
 provider "azapi" {
-  subscription_id = var.subscription_id
-  tenant_id       = var.tenant_id
+  subscription_id = var.target.subscription_id
+  tenant_id       = var.target.tenant_id
 }

@@ -43,31 +43,16 @@ _COPY_IGNORE = shutil.ignore_patterns(
 _LOCK_FILE = ".terraform.lock.hcl"
 
 
-def target_variables(target: Target, *, create_resource_group: bool = False) -> dict[str, Any]:
-    """The root configuration's inputs for ``target`` (everything but the token)."""
-    return {
-        "connector_definition_name": target.connector_definition_name,
-        "connector_name": target.connector_name,
-        "data_collection_endpoint_name": target.dce_name,
-        "data_collection_rule_name": target.dcr_name,
-        "location": target.location,
-        "miro_api_base_url": target.miro_api_base_url,
-        "miro_token_version": target.token_version,
-        "resource_group_creation_enabled": create_resource_group,
-        "resource_group_name": target.resource_group,
-        "retention_in_days": target.retention_in_days,
-        "sentinel_onboarding_enabled": target.onboard_sentinel,
-        "subscription_id": target.subscription_id,
-        "table_plan": target.table_plan,
-        "tags": dict(target.tags),
-        "tenant_id": target.tenant_id,
-        "total_retention_in_days": target.total_retention_in_days,
-        "validation_principal_id": target.validation_principal_id,
-        "validation_principal_type": target.validation_principal_type,
-        "workspace_creation_enabled": target.create_workspace,
-        "workspace_name": target.workspace_name,
-        "workspace_resource_group_name": target.workspace_resource_group,
-    }
+def target_variables(target: Target, *, table_name: str, create_resource_group: bool = False) -> dict[str, Any]:
+    """The root configuration's inputs for ``target`` (everything but the token).
+
+    One object, ``target``, whose attributes are :class:`Target`'s fields by the same names (the
+    environment's name aside), plus the table's name and whether to create resource groups; it travels
+    unchanged through ``terraform/``, ``modules/pipeline`` and ``modules/bodies``, which validates it.
+    """
+    values: dict[str, Any] = {f.name: getattr(target, f.name) for f in fields(target) if f.name != "environment"}
+    values["tags"] = dict(target.tags)
+    return {"target": {**values, "table_name": table_name, "create_resource_group": create_resource_group}}
 
 
 class TerraformEngine:
@@ -189,7 +174,9 @@ class TerraformEngine:
             self._runner.discard(self._pending[1])
             self._pending = None
         saved = self._runner.plan(
-            target_variables(self.target, create_resource_group=self.create_resource_group),
+            target_variables(
+                self.target, table_name=self.spec.table.name, create_resource_group=self.create_resource_group
+            ),
             secrets=self._secrets(),
             destroy=destroy,
         )

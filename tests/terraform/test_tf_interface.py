@@ -40,6 +40,22 @@ def blocks(directory: Path, kind: str) -> dict[str, str]:
     return found
 
 
+def type_expression(directory: Path) -> str:
+    """The type constraint of ``variable "target"`` in the directory, whitespace normalised."""
+    body = blocks(directory, "variable")["target"]
+    start = body.index("type = object({")
+    depth, end = 0, start
+    for end in range(start, len(body)):
+        depth += {"(": 1, ")": -1}.get(body[end], 0)
+        if depth == 0 and body[end] == ")":
+            break
+    return " ".join(body[start : end + 1].split())
+
+
+def target_attributes(directory: Path) -> list[str]:
+    return re.findall(r"(\w+)\s+=\s+(?:optional\()?(?:string|number|bool|map\(string\))", type_expression(directory))
+
+
 def declared_order(directory: Path) -> list[str]:
     return [m.group(2) for m in _BLOCK.finditer((directory / "variables.tf").read_text()) if m.group(1) == "variable"]
 
@@ -47,7 +63,43 @@ def declared_order(directory: Path) -> list[str]:
 def test_the_engine_sets_every_input_of_the_root_configuration_but_the_token_and_dcr_directory(
     target: Target,
 ) -> None:
-    assert set(target_variables(target)) == set(blocks(TERRAFORM, "variable")) - {TOKEN_VARIABLE, "dcr_directory"}
+    written = target_variables(target, table_name="MiroAuditLogs_CL")
+
+    assert set(written) == set(blocks(TERRAFORM, "variable")) - {TOKEN_VARIABLE, "dcr_directory"}
+
+
+def test_the_target_object_has_an_attribute_for_every_field_of_target_by_the_same_name() -> None:
+    declared = set(target_attributes(TERRAFORM))
+
+    assert declared == {f.name for f in fields(Target)} - {"environment"} | {"table_name", "create_resource_group"}
+
+
+def test_the_engine_writes_every_attribute_of_the_target_object(target: Target) -> None:
+    written = target_variables(target, table_name="Other_CL", create_resource_group=True)["target"]
+
+    assert set(written) == set(target_attributes(TERRAFORM))
+    assert written["table_name"] == "Other_CL"
+    assert written["create_resource_group"] is True
+    assert written["dce_name"] == "dce-miro"
+    assert written["workspace_resource_group"] == "rg-sentinel"
+    assert written["tags"] == {"env": "test"}
+
+
+@pytest.mark.parametrize("directory", [TERRAFORM, MODULES / "pipeline"])
+def test_every_layer_declares_the_target_object_exactly_as_modules_bodies_does(directory: Path) -> None:
+    assert type_expression(directory) == type_expression(MODULES / "bodies")
+
+
+@pytest.mark.parametrize("directory", [TERRAFORM, MODULES / "pipeline", MODULES / "bodies"])
+def test_every_attribute_of_target_that_the_configuration_reads_is_declared(directory: Path) -> None:
+    read = {
+        name
+        for path in directory.glob("*.tf")
+        for name in re.findall(r"var\.target\.(\w+)", path.read_text(encoding="utf-8"))
+    }
+
+    assert read
+    assert read <= set(target_attributes(directory))
 
 
 def test_the_engine_test_fixture_declares_the_same_inputs() -> None:
@@ -61,13 +113,19 @@ def test_root_outputs_include_every_deployment_output() -> None:
     assert wanted == set(blocks(ENGINE_ROOT, "output"))
 
 
-def test_root_passes_every_input_to_the_pipeline_module() -> None:
+def test_root_passes_every_input_to_the_pipeline_module_unchanged() -> None:
     call = blocks(TERRAFORM, "module")["pipeline"]
 
     assert set(re.findall(r"^\s+(\w+)\s+= var\.(\w+)$", call, re.M)) == {
         (name, name) for name in blocks(MODULES / "pipeline", "variable")
     }
-    assert set(blocks(MODULES / "pipeline", "variable")) == set(blocks(TERRAFORM, "variable")) - {"tenant_id"}
+    assert set(blocks(MODULES / "pipeline", "variable")) == set(blocks(TERRAFORM, "variable"))
+
+
+def test_the_pipeline_passes_the_target_object_to_the_bodies_module_unchanged() -> None:
+    call = blocks(MODULES / "pipeline", "module")["bodies"]
+
+    assert re.search(r"^\s+target\s+= var\.target$", call, re.M)
 
 
 def test_the_token_is_ephemeral_and_sensitive_wherever_it_is_declared() -> None:
@@ -89,7 +147,7 @@ def test_the_token_reaches_azure_only_through_the_write_only_sensitive_body() ->
     assert "sensitive_body = local.connector_secret" in connector
     # The version follows the token's version and the connector body: any update re-sends the token.
     assert (
-        '(module.bodies.connector_secret_path) = "${var.miro_token_version}-'
+        '(module.bodies.connector_secret_path) = "${var.target.token_version}-'
         '${substr(sha256(jsonencode(module.bodies.connector_body)), 0, 16)}"'
     ) in connector
     assert uses == [
@@ -115,22 +173,32 @@ def test_modules_follow_the_avm_file_layout_without_provider_blocks(module: str)
 def test_variables_are_typed_described_and_required_before_optional_alphabetically(directory: Path) -> None:
     variables = blocks(directory, "variable")
     order = declared_order(directory)
-    required = [n for n in order if "default" not in variables[n]]
-    optional = [n for n in order if "default" in variables[n]]
+    optional = [n for n in order if re.search(r"^\s*default\s*=", variables[n], re.M)]
+    required = [n for n in order if n not in optional]
 
     assert order == sorted(required) + sorted(optional)
     for name, body in variables.items():
         assert re.search(r"^\s*type\s*=", body, re.M), name
-        assert re.search(r'^\s*description\s*=\s*"', body, re.M), name
+        assert re.search(r'^\s*description\s*=\s*("|<<-EOT$)', body, re.M), name
 
 
 def test_every_validation_of_the_bodies_module_has_a_test_expecting_it_to_fail() -> None:
-    validated = {name for name, body in blocks(MODULES / "bodies", "variable").items() if "validation {" in body}
+    # A validation of `target` names its attribute first in its message; its runs are named after that attribute.
+    validated: list[str] = []
+    for name, body in blocks(MODULES / "bodies", "variable").items():
+        messages = re.findall(r'^\s+error_message = "(?:target\.(\w+))?', body, re.M)
+        validated += [f"target.{attribute}" if attribute else name for attribute in messages]
     tests = "\n".join(p.read_text() for p in (MODULES / "bodies" / "tests").glob("*.tftest.hcl"))
-    expected = set(re.findall(r"expect_failures = \[var\.(\w+)\]", tests))
+    expected = [
+        f"target.{run}" if failing == ["target"] else failing[0]
+        for run, body in re.findall(r'^run "(\w+)" \{(.*?)^\}', tests, re.M | re.S)
+        if (failing := re.findall(r"expect_failures = \[var\.(\w+)\]", body))
+    ]
 
-    assert validated
-    assert validated == expected
+    assert len(validated) > 20
+    for check in set(validated):
+        runs = [run for run in expected if run == check or run.startswith(f"{check}_refuses_")]
+        assert len(runs) >= validated.count(check), check
 
 
 def test_primary_resource_is_named_this_and_no_output_returns_a_whole_resource() -> None:
@@ -143,14 +211,3 @@ def test_primary_resource_is_named_this_and_no_output_returns_a_whole_resource()
     )
     for name, body in blocks(MODULES / "pipeline", "output").items():
         assert not re.search(r"value\s*=\s*azapi_resource\.\w+\s*$", body, re.M), name
-
-
-def test_target_maps_to_the_root_configuration_inputs(target: Target) -> None:
-    variables = target_variables(target, create_resource_group=True)
-
-    assert variables["data_collection_endpoint_name"] == "dce-miro"
-    assert variables["workspace_resource_group_name"] == "rg-sentinel"
-    assert variables["resource_group_creation_enabled"] is True
-    assert variables["workspace_creation_enabled"] is False
-    assert variables["tags"] == {"env": "test"}
-    assert "miro_token" not in variables

@@ -5,11 +5,13 @@
 module "miro_sentinel" {
   source = "../../modules/pipeline"
 
-  location                = var.location
-  miro_token              = var.miro_token
-  miro_token_version      = var.miro_token_version
-  resource_group_name     = var.resource_group_name
-  subscription_id         = var.subscription_id
-  validation_principal_id = var.validation_principal_id
-  workspace_name          = var.workspace_name
+  miro_token = var.miro_token
+  target = {
+    location                = var.location
+    resource_group          = var.resource_group_name
+    subscription_id         = var.subscription_id
+    token_version           = var.miro_token_version
+    validation_principal_id = var.validation_principal_id
+    workspace_name          = var.workspace_name
+  }
 }

@@ -3,22 +3,26 @@
 
 locals {
   # Microsoft.OperationalInsights/workspaces/tables@2025-07-01
+  # -1 means Azure's default, so the property is left out. retentionInDays is read-only (30 days) for
+  # Basic and Auxiliary tables, so it is sent for Analytics only.
+  table_retention = merge(
+    var.target.table_plan == "Analytics" && var.target.retention_in_days != -1 ? { retentionInDays = var.target.retention_in_days } : {},
+    var.target.total_retention_in_days != -1 ? { totalRetentionInDays = var.target.total_retention_in_days } : {},
+  )
   table_body = {
-    properties = {
+    properties = merge({
       schema = {
         name        = local.table_name
         description = lookup(local.table_file, "description", "")
         columns     = local.table_columns
       }
-      plan                 = var.table_plan
-      retentionInDays      = var.retention_in_days
-      totalRetentionInDays = var.total_retention_in_days
-    }
+      plan = var.target.table_plan
+    }, local.table_retention)
   }
 
   # Microsoft.Insights/dataCollectionEndpoints@2023-03-11
   dce_body = {
-    location = var.location
+    location = var.target.location
     tags     = local.tags
     properties = {
       description = "Logs ingestion endpoint for Miro audit events (miro-sentinel)."
@@ -28,7 +32,7 @@ locals {
 
   # Microsoft.Insights/dataCollectionRules@2023-03-11, DCE-based as the CCF connector requires.
   dcr_body = {
-    location = var.location
+    location = var.target.location
     tags     = local.dcr_tags
     properties = {
       description              = "Miro audit events into the custom table (miro-sentinel)."
@@ -48,14 +52,14 @@ locals {
 
   # Microsoft.SecurityInsights/dataConnectorDefinitions@2025-09-01, kind Customizable.
   connector_definition_body = jsondecode(templatefile("${local.dcr_directory}/connector/definition.json", {
-    connector_definition_name = var.connector_definition_name
+    connector_definition_name = var.target.connector_definition_name
     table_name                = local.table_name
   }))
 
   # Microsoft.SecurityInsights/dataConnectors@2025-09-01, kind RestApiPoller, without the token:
   # the token is merged in by the pipeline module through azapi's write-only `sensitive_body`.
   connector_body = jsondecode(templatefile("${local.dcr_directory}/connector/poller.json", {
-    connector_definition_name   = var.connector_definition_name
+    connector_definition_name   = var.target.connector_definition_name
     dce_logs_ingestion_endpoint = var.dce_logs_ingestion_endpoint
     dcr_immutable_id            = var.dcr_immutable_id
     stream_name                 = local.stream_name
@@ -66,18 +70,18 @@ locals {
   role_assignment_body = {
     properties = {
       roleDefinitionId = local.role_definition_id
-      principalId      = var.validation_principal_id
-      principalType    = var.validation_principal_type
+      principalId      = var.target.validation_principal_id
+      principalType    = var.target.validation_principal_type
     }
   }
 
   # Optional resources (off by default); the `arm` engine does not create these.
   resource_group_body = {
-    location = var.location
+    location = var.target.location
     tags     = local.tags
   }
   workspace_body = {
-    location = var.location
+    location = var.target.location
     tags     = local.tags
     properties = {
       sku = { name = "PerGB2018" }

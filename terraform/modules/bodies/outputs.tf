@@ -103,6 +103,11 @@ output "workspace_resource_group_id" {
   value       = local.workspace_resource_group_id
 }
 
+output "workspace_resource_group_name" {
+  description = "Resource group of the workspace (target.workspace_resource_group, else target.resource_group)."
+  value       = local.workspace_resource_group_name
+}
+
 output "workspace_resource_id" {
   description = "Resource id of the Log Analytics workspace."
   value       = local.workspace_resource_id

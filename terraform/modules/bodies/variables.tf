@@ -1,47 +1,3 @@
-variable "connector_definition_name" {
-  type        = string
-  description = "Name of the Sentinel data connector definition (kind Customizable); also the connector's `connectorDefinitionName`."
-  nullable    = false
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.connector_definition_name))
-    error_message = "connector_definition_name must be 1-128 letters, digits, '-' or '_'."
-  }
-}
-
-variable "connector_name" {
-  type        = string
-  description = "Name of the Sentinel RestApiPoller data connector."
-  nullable    = false
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.connector_name))
-    error_message = "connector_name must be 1-128 letters, digits, '-' or '_'."
-  }
-}
-
-variable "data_collection_endpoint_name" {
-  type        = string
-  description = "Name of the data collection endpoint (DCE)."
-  nullable    = false
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{1,42}[A-Za-z0-9]$", var.data_collection_endpoint_name))
-    error_message = "data_collection_endpoint_name must be 3-44 letters, digits or '-', starting and ending with a letter or digit."
-  }
-}
-
-variable "data_collection_rule_name" {
-  type        = string
-  description = "Name of the data collection rule (DCR)."
-  nullable    = false
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", var.data_collection_rule_name))
-    error_message = "data_collection_rule_name must be 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit."
-  }
-}
-
 variable "dce_logs_ingestion_endpoint" {
   type        = string
   description = "Logs ingestion URL of the DCE (known after the DCE exists); goes into the connector's `dcrConfig`."
@@ -64,135 +20,157 @@ variable "dcr_immutable_id" {
   }
 }
 
-variable "location" {
-  type        = string
-  description = "Azure region of the DCE and DCR (and of the workspace and resource group when they are created), e.g. `westeurope`."
+variable "target" {
+  # The same type in terraform/variables.tf, modules/pipeline and here (a test compares them); its
+  # attributes are deployer.provision.Target's fields, so the deployer maps its settings mechanically.
+  type = object({
+    location                  = string
+    resource_group            = string
+    subscription_id           = string
+    validation_principal_id   = string
+    workspace_name            = string
+    connector_definition_name = optional(string, "MiroSentinelAuditLogs")
+    connector_name            = optional(string, "MiroSentinelAuditLogsPoller")
+    create_resource_group     = optional(bool, false)
+    create_workspace          = optional(bool, false)
+    dce_name                  = optional(string, "dce-miro-audit-logs")
+    dcr_name                  = optional(string, "dcr-miro-audit-logs")
+    miro_api_base_url         = optional(string, "https://api.miro.com")
+    onboard_sentinel          = optional(bool, false)
+    retention_in_days         = optional(number, -1)
+    table_name                = optional(string)
+    table_plan                = optional(string, "Analytics")
+    tags                      = optional(map(string), {})
+    tenant_id                 = optional(string)
+    token_version             = optional(string, "1")
+    total_retention_in_days   = optional(number, -1)
+    validation_principal_type = optional(string, "ServicePrincipal")
+    workspace_resource_group  = optional(string)
+  })
+  description = <<-EOT
+    Where and what to deploy. Required: `location` (the workspace's region, e.g. `westeurope`),
+    `resource_group` (of the DCE, the DCR and the role assignment), `subscription_id`,
+    `validation_principal_id` (object id that gets Monitoring Metrics Publisher on the DCR) and
+    `workspace_name` (Log Analytics workspace with Microsoft Sentinel). Optional, with the deployer's
+    defaults: resource names (`dce_name`, `dcr_name`, `connector_definition_name`, `connector_name`),
+    `table_name` (null: the name in dcr/table.json), `table_plan` (`Analytics`, `Basic`, `Auxiliary`),
+    `retention_in_days` (4-730, Analytics only; -1: the workspace default), `total_retention_in_days`
+    (4-4383; -1: the retention, or 30 days for Basic and Auxiliary), `tags` (DCE, DCR and created
+    resources; `managed-by = miro-sentinel` is always added), `token_version` (change it to send a
+    rotated token), `miro_api_base_url`, `validation_principal_type`, `workspace_resource_group` (null:
+    `resource_group`), `tenant_id` (null: the provider's), `create_resource_group`, `create_workspace`
+    and `onboard_sentinel`.
+  EOT
   nullable    = false
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9]{1,39}$", var.location))
-    error_message = "location must be an Azure region name in lower case without spaces, e.g. westeurope."
+    condition     = can(regex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", var.target.subscription_id))
+    error_message = "target.subscription_id must be a GUID."
   }
-}
-
-variable "miro_api_base_url" {
-  type        = string
-  description = "Base URL of the Miro REST API that the connector polls (`/v2/audit/logs` is appended; trailing slashes are dropped)."
-  nullable    = false
 
   validation {
-    condition     = can(regex("^https://[^\\s\"\\\\]+$", var.miro_api_base_url))
-    error_message = "miro_api_base_url must be an https:// URL without spaces, quotes or backslashes."
+    # Azure allows Unicode letters and digits (\w in the deployer's rule).
+    condition     = can(regex("^[-\\pL\\pN_.()]{0,89}[-\\pL\\pN_()]$", var.target.resource_group))
+    error_message = "target.resource_group must be 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'."
   }
-}
-
-variable "miro_token_version" {
-  type        = string
-  description = "Version of the Miro token; the connector's write-only token is sent again whenever this changes."
-  nullable    = false
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9._:-]{1,64}$", var.miro_token_version))
-    error_message = "miro_token_version must be 1-64 letters, digits, '.', '_', ':' or '-' (it is not the token)."
+    condition     = can(regex("^[a-z][a-z0-9]{1,39}$", var.target.location))
+    error_message = "target.location must be an Azure region name in lower case without spaces, e.g. westeurope."
   }
-}
-
-variable "resource_group_name" {
-  type        = string
-  description = "Resource group of the DCE, the DCR and the role assignment."
-  nullable    = false
 
   validation {
-    condition     = can(regex("^[-\\w.()]{0,89}[-\\w()]$", var.resource_group_name))
-    error_message = "resource_group_name must be 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'."
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$", var.target.workspace_name))
+    error_message = "target.workspace_name must be 4-63 letters, digits or '-', starting and ending with a letter or digit."
   }
-}
-
-variable "retention_in_days" {
-  type        = number
-  description = "Interactive retention of the custom table, in days (4-730)."
-  nullable    = false
 
   validation {
-    condition     = var.retention_in_days >= 4 && var.retention_in_days <= 730 && floor(var.retention_in_days) == var.retention_in_days
-    error_message = "retention_in_days must be a whole number of days from 4 to 730."
+    condition     = can(regex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", var.target.validation_principal_id))
+    error_message = "target.validation_principal_id must be the object id (a GUID) of a user, group or service principal."
   }
-}
-
-variable "subscription_id" {
-  type        = string
-  description = "Subscription that holds every resource."
-  nullable    = false
 
   validation {
-    condition     = can(regex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", var.subscription_id))
-    error_message = "subscription_id must be a GUID."
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$", var.target.connector_definition_name))
+    error_message = "target.connector_definition_name must be 2-64 letters, digits, '-' or '_', starting with a letter or digit."
   }
-}
-
-variable "table_plan" {
-  type        = string
-  description = "Plan of the custom table: `Analytics`, `Basic` or `Auxiliary`."
-  nullable    = false
 
   validation {
-    condition     = contains(["Analytics", "Basic", "Auxiliary"], var.table_plan)
-    error_message = "table_plan must be one of Analytics, Basic or Auxiliary."
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$", var.target.connector_name))
+    error_message = "target.connector_name must be 2-64 letters, digits, '-' or '_', starting with a letter or digit."
   }
-}
-
-variable "tags" {
-  type        = map(string)
-  description = "Tags for the DCE, the DCR and any created resource group or workspace; `managed-by = miro-sentinel` is always added."
-  nullable    = false
 
   validation {
-    condition     = length(var.tags) <= 49 && alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 512 && length(v) <= 256 && !can(regex("[<>%&\\\\?/]", k))])
-    error_message = "tags allows at most 49 entries (Azure's 50 minus managed-by), keys of 1-512 characters without < > % & \\ ? /, and values of up to 256 characters."
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{1,42}[A-Za-z0-9]$", var.target.dce_name))
+    error_message = "target.dce_name must be 3-44 letters, digits or '-', starting and ending with a letter or digit."
   }
-}
-
-variable "total_retention_in_days" {
-  type        = number
-  description = "Total retention (interactive plus long-term) of the custom table, in days (4-4383, at least retention_in_days)."
-  nullable    = false
 
   validation {
-    condition     = var.total_retention_in_days >= 4 && var.total_retention_in_days <= 4383 && var.total_retention_in_days >= var.retention_in_days
-    error_message = "total_retention_in_days must be from 4 to 4383 days and not less than retention_in_days."
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_-]$", var.target.dcr_name))
+    error_message = "target.dcr_name must be 2-64 letters, digits, '-', '_' or '.', starting with a letter or digit and not ending with '.'."
   }
-}
-
-variable "validation_principal_id" {
-  type        = string
-  description = "Object id of the principal that sends validation records; it gets Monitoring Metrics Publisher on the DCR."
-  nullable    = false
 
   validation {
-    condition     = can(regex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", var.validation_principal_id))
-    error_message = "validation_principal_id must be the object id (a GUID) of a user, group or service principal."
+    condition     = can(regex("^https://[^\\s\"\\\\]+$", var.target.miro_api_base_url))
+    error_message = "target.miro_api_base_url must be an https:// URL without spaces, quotes or backslashes."
   }
-}
-
-variable "validation_principal_type" {
-  type        = string
-  description = "Kind of the validation principal: `User`, `Group`, `ServicePrincipal`, `ForeignGroup` or `Device`."
-  nullable    = false
 
   validation {
-    condition     = contains(["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"], var.validation_principal_type)
-    error_message = "validation_principal_type must be one of User, Group, ServicePrincipal, ForeignGroup or Device."
+    # Azure: 4-730, or -1 for the workspace default.
+    condition     = var.target.retention_in_days == -1 || (var.target.retention_in_days >= 4 && var.target.retention_in_days <= 730 && floor(var.target.retention_in_days) == var.target.retention_in_days)
+    error_message = "target.retention_in_days must be a whole number of days from 4 to 730, or -1 for the workspace default."
   }
-}
-
-variable "workspace_name" {
-  type        = string
-  description = "Name of the Log Analytics workspace (with Microsoft Sentinel) that receives the table."
-  nullable    = false
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$", var.workspace_name))
-    error_message = "workspace_name must be 4-63 letters, digits or '-', starting and ending with a letter or digit."
+    # Azure: read-only for Basic and Auxiliary tables (always 30 days).
+    condition     = var.target.table_plan == "Analytics" || var.target.retention_in_days == -1
+    error_message = "target.retention_in_days cannot be set for a ${var.target.table_plan} table (its retention is fixed at 30 days); leave it at -1."
+  }
+
+  validation {
+    condition     = var.target.table_name == null || can(regex("^[A-Za-z][A-Za-z0-9_]{0,59}_CL$", coalesce(var.target.table_name, "-")))
+    error_message = "target.table_name must be letters, digits and underscores, starting with a letter and ending with _CL."
+  }
+
+  validation {
+    condition     = contains(["Analytics", "Basic", "Auxiliary"], var.target.table_plan)
+    error_message = "target.table_plan must be one of Analytics, Basic or Auxiliary."
+  }
+
+  validation {
+    # Azure allows 50 tags per resource; the DCR also gets managed-by and the token version.
+    condition     = length(var.target.tags) <= 48 && alltrue([for k, v in var.target.tags : length(k) >= 1 && length(k) <= 512 && length(v) <= 256 && !can(regex("[<>%&\\\\?/]", k))])
+    error_message = "target.tags allows at most 48 entries (Azure's 50 minus the two miro-sentinel adds), names of 1-512 characters without < > % & \\ ? /, and values of up to 256 characters."
+  }
+
+  validation {
+    condition     = var.target.tenant_id == null || can(regex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", coalesce(var.target.tenant_id, "-")))
+    error_message = "target.tenant_id must be a GUID (or null for the provider's tenant)."
+  }
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._:-]{1,64}$", var.target.token_version))
+    error_message = "target.token_version must be 1-64 letters, digits, '.', '_', ':' or '-' (it is not the token)."
+  }
+
+  validation {
+    # Azure: 4-4383 (12 years), or -1 for the retention (Analytics) or 30 days (Basic, Auxiliary).
+    condition     = var.target.total_retention_in_days == -1 || (var.target.total_retention_in_days >= 4 && var.target.total_retention_in_days <= 4383 && floor(var.target.total_retention_in_days) == var.target.total_retention_in_days)
+    error_message = "target.total_retention_in_days must be a whole number of days from 4 to 4383, or -1."
+  }
+
+  validation {
+    condition     = var.target.total_retention_in_days == -1 || var.target.retention_in_days == -1 || var.target.total_retention_in_days >= var.target.retention_in_days
+    error_message = "target.total_retention_in_days must not be less than target.retention_in_days."
+  }
+
+  validation {
+    condition     = contains(["User", "Group", "ServicePrincipal", "ForeignGroup", "Device"], var.target.validation_principal_type)
+    error_message = "target.validation_principal_type must be one of User, Group, ServicePrincipal, ForeignGroup or Device."
+  }
+
+  validation {
+    condition     = var.target.workspace_resource_group == null || can(regex("^[-\\pL\\pN_.()]{0,89}[-\\pL\\pN_()]$", coalesce(var.target.workspace_resource_group, "-")))
+    error_message = "target.workspace_resource_group must be 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'."
   }
 }
 
@@ -204,16 +182,5 @@ variable "dcr_directory" {
   validation {
     condition     = var.dcr_directory == null || fileexists("${coalesce(var.dcr_directory, ".")}/table.json")
     error_message = "dcr_directory must be a directory that contains table.json."
-  }
-}
-
-variable "workspace_resource_group_name" {
-  type        = string
-  default     = null
-  description = "Resource group of the workspace; null means resource_group_name."
-
-  validation {
-    condition     = var.workspace_resource_group_name == null || can(regex("^[-\\w.()]{0,89}[-\\w()]$", coalesce(var.workspace_resource_group_name, "-")))
-    error_message = "workspace_resource_group_name must be 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'."
   }
 }

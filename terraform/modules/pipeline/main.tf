@@ -5,26 +5,10 @@
 module "bodies" {
   source = "../bodies"
 
-  connector_definition_name     = var.connector_definition_name
-  connector_name                = var.connector_name
-  data_collection_endpoint_name = var.data_collection_endpoint_name
-  data_collection_rule_name     = var.data_collection_rule_name
-  dce_logs_ingestion_endpoint   = azapi_resource.data_collection_endpoint.output.properties.logsIngestion.endpoint
-  dcr_directory                 = var.dcr_directory
-  dcr_immutable_id              = azapi_resource.this.output.properties.immutableId
-  location                      = var.location
-  miro_api_base_url             = var.miro_api_base_url
-  miro_token_version            = var.miro_token_version
-  resource_group_name           = var.resource_group_name
-  retention_in_days             = var.retention_in_days
-  subscription_id               = var.subscription_id
-  table_plan                    = var.table_plan
-  tags                          = var.tags
-  total_retention_in_days       = var.total_retention_in_days
-  validation_principal_id       = var.validation_principal_id
-  validation_principal_type     = var.validation_principal_type
-  workspace_name                = var.workspace_name
-  workspace_resource_group_name = var.workspace_resource_group_name
+  dce_logs_ingestion_endpoint = azapi_resource.data_collection_endpoint.output.properties.logsIngestion.endpoint
+  dcr_directory               = var.dcr_directory
+  dcr_immutable_id            = azapi_resource.this.output.properties.immutableId
+  target                      = var.target
 }
 
 resource "azapi_resource" "table" {
@@ -38,7 +22,7 @@ resource "azapi_resource" "table" {
 
 resource "azapi_resource" "data_collection_endpoint" {
   type                   = "Microsoft.Insights/dataCollectionEndpoints@2023-03-11"
-  name                   = var.data_collection_endpoint_name
+  name                   = var.target.dce_name
   parent_id              = module.bodies.resource_group_id
   body                   = module.bodies.dce_body
   response_export_values = ["properties.logsIngestion.endpoint", "properties.immutableId"]
@@ -48,7 +32,7 @@ resource "azapi_resource" "data_collection_endpoint" {
 
 resource "azapi_resource" "this" {
   type                   = "Microsoft.Insights/dataCollectionRules@2023-03-11"
-  name                   = var.data_collection_rule_name
+  name                   = var.target.dcr_name
   parent_id              = module.bodies.resource_group_id
   body                   = module.bodies.dcr_body
   response_export_values = ["properties.immutableId"]
@@ -67,7 +51,7 @@ resource "azapi_resource" "role_assignment" {
 
 resource "azapi_resource" "connector_definition" {
   type      = "Microsoft.SecurityInsights/dataConnectorDefinitions@2025-09-01"
-  name      = var.connector_definition_name
+  name      = var.target.connector_definition_name
   parent_id = local.workspace_id
   body      = module.bodies.connector_definition_body
   # As for the table: the api-version may be newer than the provider's embedded schema.
@@ -78,16 +62,16 @@ resource "azapi_resource" "connector_definition" {
 
 resource "azapi_resource" "connector" {
   type      = "Microsoft.SecurityInsights/dataConnectors@2025-09-01"
-  name      = var.connector_name
+  name      = var.target.connector_name
   parent_id = local.workspace_id
   body      = module.bodies.connector_body
   # The token travels only here. azapi sends it again when the version changes, and omits it
   # otherwise. Sentinel requires the key on every PUT of a RestApiPoller (apiKey is required), so the
   # version also changes with the rest of the body: any update re-sends the token; a rotated token
-  # alone needs miro_token_version bumped.
+  # alone needs target.token_version bumped.
   sensitive_body = local.connector_secret
   sensitive_body_version = {
-    (module.bodies.connector_secret_path) = "${var.miro_token_version}-${substr(sha256(jsonencode(module.bodies.connector_body)), 0, 16)}"
+    (module.bodies.connector_secret_path) = "${var.target.token_version}-${substr(sha256(jsonencode(module.bodies.connector_body)), 0, 16)}"
   }
   # The official Miro solution spells some keys as the service documents them (ApiKeyName,
   # StartTimeAttributeName, IsAPIKeyInPostPayload), which the embedded schema spells otherwise.

@@ -6,15 +6,15 @@ resource "azapi_resource" "resource_group" {
 
   type      = "Microsoft.Resources/resourceGroups@2024-03-01"
   name      = each.key
-  parent_id = "/subscriptions/${var.subscription_id}"
+  parent_id = "/subscriptions/${var.target.subscription_id}"
   body      = module.bodies.resource_group_body
 }
 
 resource "azapi_resource" "workspace" {
-  count = var.workspace_creation_enabled ? 1 : 0
+  count = var.target.create_workspace ? 1 : 0
 
   type                   = "Microsoft.OperationalInsights/workspaces@2025-07-01"
-  name                   = var.workspace_name
+  name                   = var.target.workspace_name
   parent_id              = module.bodies.workspace_resource_group_id
   body                   = module.bodies.workspace_body
   response_export_values = ["properties.customerId"]
@@ -25,7 +25,7 @@ resource "azapi_resource" "workspace" {
 }
 
 data "azapi_resource" "workspace" {
-  count = var.workspace_creation_enabled ? 0 : 1
+  count = var.target.create_workspace ? 0 : 1
 
   type                   = "Microsoft.OperationalInsights/workspaces@2025-07-01"
   resource_id            = module.bodies.workspace_resource_id
@@ -33,7 +33,7 @@ data "azapi_resource" "workspace" {
 }
 
 resource "azapi_resource" "sentinel_onboarding" {
-  count = var.sentinel_onboarding_enabled ? 1 : 0
+  count = var.target.onboard_sentinel ? 1 : 0
 
   type      = "Microsoft.SecurityInsights/onboardingStates@2025-09-01"
   name      = "default"

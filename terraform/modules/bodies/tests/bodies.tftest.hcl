@@ -22,7 +22,7 @@ run "managed_by_tag_is_added_and_cannot_be_overridden" {
   command = plan
 
   variables {
-    tags = { env = "test", "managed-by" = "someone-else" }
+    target = merge(var.target, { tags = { env = "test", "managed-by" = "someone-else" } })
   }
 
   assert {
@@ -40,12 +40,12 @@ run "a_new_token_version_changes_only_the_dcr_tag" {
   command = plan
 
   variables {
-    miro_token_version = "2"
+    target = merge(var.target, { token_version = "2" })
   }
 
   assert {
     condition     = output.dcr_body.tags["miro-sentinel-token-version"] == "2" && !contains(keys(output.dce_body.tags), "miro-sentinel-token-version")
-    error_message = "miro_token_version must reach the DCR's tags (and only the DCR's)."
+    error_message = "target.token_version must reach the DCR's tags (and only the DCR's)."
   }
 }
 
@@ -66,7 +66,7 @@ run "dcr_sends_the_stream_through_the_transform_into_the_table" {
   }
   assert {
     condition     = output.dcr_body.properties.destinations.logAnalytics[0].workspaceResourceId == "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-miro/providers/Microsoft.OperationalInsights/workspaces/law-miro"
-    error_message = "Without workspace_resource_group_name the workspace is looked for in resource_group_name."
+    error_message = "Without target.workspace_resource_group the workspace is looked for in target.resource_group."
   }
 }
 
@@ -74,16 +74,16 @@ run "workspace_may_live_in_another_resource_group" {
   command = plan
 
   variables {
-    workspace_resource_group_name = "rg-sentinel"
+    target = merge(var.target, { workspace_resource_group = "rg-sentinel" })
   }
 
   assert {
     condition     = output.workspace_resource_id == "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-sentinel/providers/Microsoft.OperationalInsights/workspaces/law-miro"
-    error_message = "The workspace id must use workspace_resource_group_name."
+    error_message = "The workspace id must use target.workspace_resource_group."
   }
   assert {
     condition     = output.dce_resource_id == "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-miro/providers/Microsoft.Insights/dataCollectionEndpoints/dce-miro"
-    error_message = "The DCE stays in resource_group_name."
+    error_message = "The DCE stays in target.resource_group."
   }
 }
 
@@ -104,12 +104,12 @@ run "connector_polls_miro_and_writes_to_our_dce_and_dcr" {
   command = plan
 
   variables {
-    miro_api_base_url = "https://miro.example.test//"
+    target = merge(var.target, { miro_api_base_url = "https://miro.example.test//" })
   }
 
   assert {
     condition     = output.connector_body.properties.request.apiEndpoint == "https://miro.example.test/v2/audit/logs"
-    error_message = "Trailing slashes of miro_api_base_url must be dropped before /v2/audit/logs."
+    error_message = "Trailing slashes of target.miro_api_base_url must be dropped before /v2/audit/logs."
   }
   assert {
     condition = output.connector_body.properties.dcrConfig == {
@@ -129,7 +129,7 @@ run "role_assignment_name_is_a_stable_guid_of_scope_principal_and_role" {
   command = plan
 
   variables {
-    validation_principal_id = "AAAAAAAA-1111-1111-1111-111111111111"
+    target = merge(var.target, { validation_principal_id = "AAAAAAAA-1111-1111-1111-111111111111" })
   }
 
   assert {
@@ -176,4 +176,74 @@ run "unknown_column_types_are_rejected" {
   }
 
   expect_failures = [output.table_body, output.dcr_body]
+}
+
+run "retention_minus_one_leaves_both_properties_to_azure" {
+  command = plan
+
+  variables {
+    target = merge(var.target, { retention_in_days = -1, total_retention_in_days = -1 })
+  }
+
+  assert {
+    condition     = keys(output.table_body.properties) == ["plan", "schema"]
+    error_message = "-1 means the workspace default: retentionInDays and totalRetentionInDays must be left out."
+  }
+}
+
+run "a_basic_table_sends_its_total_retention_but_never_retention_in_days" {
+  command = plan
+
+  variables {
+    target = merge(var.target, { table_plan = "Basic", retention_in_days = -1, total_retention_in_days = 4383 })
+  }
+
+  assert {
+    condition     = output.table_body.properties.plan == "Basic" && output.table_body.properties.totalRetentionInDays == 4383 && !contains(keys(output.table_body.properties), "retentionInDays")
+    error_message = "A Basic table's retentionInDays is read-only (30 days); only plan and totalRetentionInDays are sent."
+  }
+}
+
+run "only_the_required_target_attributes_give_the_deployer_defaults" {
+  command = plan
+
+  variables {
+    target = {
+      location                = "westeurope"
+      resource_group          = "rg-miro"
+      subscription_id         = "00000000-0000-0000-0000-000000000000"
+      validation_principal_id = "11111111-1111-1111-1111-111111111111"
+      workspace_name          = "law-miro"
+    }
+  }
+
+  assert {
+    condition     = output.dcr_resource_id == "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-miro/providers/Microsoft.Insights/dataCollectionRules/dcr-miro-audit-logs"
+    error_message = "target.dcr_name must default to the deployer's resources.dcr_name."
+  }
+  assert {
+    condition     = keys(output.table_body.properties) == ["plan", "schema"] && output.table_body.properties.plan == "Analytics"
+    error_message = "An Analytics table with the workspace's retention is the default."
+  }
+  assert {
+    condition     = output.connector_body.properties.connectorDefinitionName == "MiroSentinelAuditLogs" && output.dcr_body.tags["miro-sentinel-token-version"] == "1"
+    error_message = "Connector definition name and token version must default to the deployer's."
+  }
+}
+
+run "the_table_may_be_renamed_and_the_stream_keeps_its_name" {
+  command = plan
+
+  variables {
+    target = merge(var.target, { table_name = "MiroAudit2_CL" })
+  }
+
+  assert {
+    condition     = output.table_name == "MiroAudit2_CL" && output.table_body.properties.schema.name == "MiroAudit2_CL" && output.table_resource_id == "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-miro/providers/Microsoft.OperationalInsights/workspaces/law-miro/tables/MiroAudit2_CL"
+    error_message = "target.table_name must name the table."
+  }
+  assert {
+    condition     = output.dcr_body.properties.dataFlows[0].outputStream == "Custom-MiroAudit2_CL" && output.stream_name == "Custom-MiroAuditLogs_CL"
+    error_message = "The DCR must write the renamed table from the stream of dcr/stream.json."
+  }
 }
