@@ -6,7 +6,7 @@ terraform {
   required_providers {
     azapi = {
       source  = "Azure/azapi"
-      version = ">= 2.5.0, < 3.0.0"
+      version = ">= 2.8.0, < 3.0.0"
     }
   }
 

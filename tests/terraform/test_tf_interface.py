@@ -211,3 +211,22 @@ def test_primary_resource_is_named_this_and_no_output_returns_a_whole_resource()
     )
     for name, body in blocks(MODULES / "pipeline", "output").items():
         assert not re.search(r"value\s*=\s*azapi_resource\.\w+\s*$", body, re.M), name
+
+
+def test_the_table_resource_ignores_the_casing_azure_answers_column_types_in() -> None:
+    # Azure answers `dateTime` for a column sent as `datetime`; azapi keeps the answer in state and would
+    # plan an in-place update on every run unless it compares values case-insensitively.
+    table = blocks(MODULES / "pipeline", "resource")["azapi_resource.table"]
+
+    assert re.search(r"^\s*ignore_casing\s*=\s*true$", table, re.M)
+
+
+@pytest.mark.parametrize(
+    "directory", [TERRAFORM, MODULES / "pipeline", TERRAFORM / "examples" / "default"], ids=lambda d: d.name
+)
+def test_azapi_is_at_least_2_8_which_accepts_sensitive_body_version_without_a_sensitive_body(directory: Path) -> None:
+    # Before 2.8.0 azapi panics when sensitive_body_version is set and sensitive_body is null (GH-999),
+    # which is what a plan without the Miro token gives.
+    text = (directory / "terraform.tf").read_text(encoding="utf-8")
+
+    assert re.search(r'source\s*=\s*"Azure/azapi"\s*\n\s*version\s*=\s*">= 2\.8\.0, < 3\.0\.0"', text)

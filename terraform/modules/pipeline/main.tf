@@ -16,6 +16,9 @@ resource "azapi_resource" "table" {
   name      = module.bodies.table_name
   parent_id = local.workspace_id
   body      = module.bodies.table_body
+  # Azure answers column types in its own casing (`dateTime`, where dcr/ and the bodies say
+  # `datetime`); azapi would store the answer and plan an update on every run without this.
+  ignore_casing = true
   # 2025-07-01 is newer than the schema embedded in early azapi 2.x releases; ARM validates the body.
   schema_validation_enabled = false
 }
