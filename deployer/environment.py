@@ -145,10 +145,14 @@ class Environment:
         self._closers.append(client)
         return client
 
-    def engine(self) -> Engine:
-        """The provisioning engine named by ``engine`` in the settings."""
+    def engine(self, *, plan_only: bool = False) -> Engine:
+        """The provisioning engine named by ``engine`` in the settings.
+
+        :param plan_only: its plans are never applied (``plan``): the terraform engine then leaves the state
+            unlocked, so an identity that may only read the state can plan. The arm engine's plans only read.
+        """
         if self.settings.engine == "terraform":
-            return self._terraform_engine()
+            return self._terraform_engine(plan_only=plan_only)
         return ArmEngine(
             self.target,
             self.spec,
@@ -158,7 +162,7 @@ class Environment:
             progress=self._progress,
         )
 
-    def _terraform_engine(self) -> TerraformEngine:
+    def _terraform_engine(self, *, plan_only: bool) -> TerraformEngine:
         s = self.settings
         t = s.terraform
         backend = BackendSettings(
@@ -181,6 +185,7 @@ class Environment:
             on_progress=self._progress,
             create_resource_group=s.workspace.create,
             timeouts=Timeouts(plan=t.timeout_seconds, apply=t.timeout_seconds),
+            plan_only=plan_only,
             env=s.process_env,
         )
         self._closers.append(engine)

@@ -244,7 +244,7 @@ def plan(env: Environment, ui: Ui) -> RunReport:
 
     def body() -> None:
         with run.step("plan") as step:
-            report.plan = env.engine().plan()
+            report.plan = env.engine(plan_only=True).plan()
             step.detail = _describe(report.plan)
 
     return _guard(report, body)

@@ -14,14 +14,22 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from deployer.dcr.spec import DcrSpec
 from deployer.errors import ConfigError, ConfigProblem, TerraformError
-from deployer.provision import ApplyResult, DeploymentOutputs, Engine, ProgressCallback, ProvisionPlan, Target
+from deployer.provision import (
+    ApplyResult,
+    Change,
+    DeploymentOutputs,
+    Engine,
+    ProgressCallback,
+    ProvisionPlan,
+    Target,
+)
 from deployer.terraform.backend import BackendSettings
 from deployer.terraform.results import PlanResult
 from deployer.terraform.runner import TerraformRunner, Timeouts
@@ -60,13 +68,16 @@ class TerraformEngine:
 
     :param target: what to deploy and where.
     :param spec: the ``dcr/`` definition; its directory is what Terraform reads.
-    :param token: the Miro token, or ``None`` for plans that do not touch the connector, destroy and outputs.
+    :param token: the Miro token; ``None`` is enough for plans, destroy and outputs, and for applies that leave
+        the connector alone (the token is an ephemeral, write-only input: nothing else needs it).
     :param work_dir: this environment's working directory (created if missing).
     :param backend: where the state lives.
     :param source_dir: the Terraform root configuration to copy (default: the repository's ``terraform/``).
     :param binary: terraform executable.
     :param on_progress: receives Terraform's progress lines (secrets redacted).
     :param create_resource_group: also create the resource group(s).
+    :param plan_only: plans are never applied (``miro-sentinel plan``): Terraform does not take the state lock,
+        so an identity that may only read the state can plan, and :meth:`apply` refuses.
     """
 
     name = "terraform"
@@ -87,6 +98,7 @@ class TerraformEngine:
         create_resource_group: bool = False,
         timeouts: Timeouts | None = None,
         lock_timeout: int = 0,
+        plan_only: bool = False,
         env: Mapping[str, str],
     ) -> None:
         self.target = target
@@ -96,6 +108,7 @@ class TerraformEngine:
         self.backend = backend
         self.source_dir = Path(source_dir)
         self.create_resource_group = create_resource_group
+        self.plan_only = plan_only
         self.config_dir = self.work_dir / "config"
         self._runner = TerraformRunner(
             self.config_dir,
@@ -125,15 +138,17 @@ class TerraformEngine:
     # --- Engine protocol ------------------------------------------------------------------------------
 
     def plan(self) -> ProvisionPlan:
-        """What :meth:`apply` would change, from a saved plan kept for it.
+        """What :meth:`apply` would change, from a saved plan kept for it. Needs no token.
 
-        :raises ConfigError: the connector must be created or updated but there is no token.
         :raises TerraformError: Terraform failed (typed: lock, auth, providers, configuration).
         """
         return self._plan(destroy=False)
 
     def apply(self, plan: ProvisionPlan) -> ApplyResult:
-        """Apply the saved plan that :meth:`plan` returned as ``plan``; nothing is applied without changes."""
+        """Apply the saved plan that :meth:`plan` returned as ``plan``; nothing is applied without changes.
+
+        :raises ConfigError: the plan creates or updates the connector, and there is no token.
+        """
         self._apply_pending(plan, destroy=False)
         return ApplyResult(changes=plan.changes, outputs=self.outputs())
 
@@ -179,24 +194,24 @@ class TerraformEngine:
             ),
             secrets=self._secrets(),
             destroy=destroy,
+            lock=not self.plan_only,
         )
-        if not destroy and self._token is None:
-            touched = [c for c in saved.changes if c.address == self.connector_address and c.action != "delete"]
-            if touched:
-                self._runner.discard(saved)
-                raise ConfigError(
-                    [
-                        ConfigProblem(
-                            "deploy",
-                            "Miro token",
-                            f"the Sentinel connector must be {touched[0].action}d, which needs the Miro token",
-                        )
-                    ],
-                    remedy="provide the Miro token (MIRO_ACCESS_TOKEN) and run again",
-                )
         provision_plan = saved.to_provision_plan(self.name)
+        if self._token is None:
+            # The token is only ever written: a plan without it shows the same changes, and marks the one
+            # that deploy cannot make without it.
+            needing = self._needing_token(provision_plan)
+            marked = tuple(
+                replace(c, detail="; ".join(filter(None, [c.detail, "needs the Miro token"]))) if c in needing else c
+                for c in provision_plan.changes
+            )
+            provision_plan = replace(provision_plan, changes=marked)
         self._pending = (provision_plan, saved)
         return provision_plan
+
+    def _needing_token(self, plan: ProvisionPlan) -> tuple[Change, ...]:
+        """The changes that write the connector, which Sentinel accepts only with the token."""
+        return tuple(c for c in plan.changes if c.address == self.connector_address and c.action != "delete")
 
     def _apply_pending(self, plan: ProvisionPlan, *, destroy: bool) -> None:
         """Apply the saved plan behind ``plan`` (once); a plan that would change nothing is only discarded."""
@@ -205,6 +220,23 @@ class TerraformEngine:
             raise TerraformError(
                 "this plan was not made by this engine, or was already applied",
                 remedy="run the plan again and apply the plan it returns",
+            )
+        if self.plan_only:
+            raise TerraformError(
+                "this engine only plans (miro-sentinel plan): its plans are made without the state lock",
+                remedy="run `miro-sentinel deploy`, which plans and applies",
+            )
+        needing = self._needing_token(plan)
+        if needing and self._token is None:
+            raise ConfigError(
+                [
+                    ConfigProblem(
+                        "deploy",
+                        "Miro token",
+                        f"the Sentinel connector must be {needing[0].action}d, which needs the Miro token",
+                    )
+                ],
+                remedy="provide the Miro token (MIRO_ACCESS_TOKEN) and run again",
             )
         self._pending = None
         saved = pending[1]

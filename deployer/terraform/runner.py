@@ -179,12 +179,20 @@ class TerraformRunner:
         self._checked(args, timeout=self.timeouts.init, secrets={})
 
     def plan(
-        self, variables: Mapping[str, Any], *, secrets: Mapping[str, str] | None = None, destroy: bool = False
+        self,
+        variables: Mapping[str, Any],
+        *,
+        secrets: Mapping[str, str] | None = None,
+        destroy: bool = False,
+        lock: bool = True,
     ) -> PlanResult:
         """``plan -out`` then ``show -json``: what would change. Keep the result to :meth:`apply` it.
 
         :param variables: non-secret inputs, written to the generated variables file.
         :param secrets: secret inputs by variable name, passed only as ``TF_VAR_<name>``.
+        :param lock: take the state lock. A plan writes no state, and applying a saved plan checks that the
+            state has not changed since; without the lock, reading the state is enough (the azurerm
+            backend's lock is a blob lease, which needs write access).
         :raises TerraformConfigInvalid: a bad variable value, an undeclared variable, invalid configuration.
         :raises TerraformStateLocked: another run holds the state lock.
         """
@@ -196,7 +204,7 @@ class TerraformRunner:
             "-no-color",
             "-json",
             "-detailed-exitcode",
-            f"-lock-timeout={self.lock_timeout}s",
+            f"-lock-timeout={self.lock_timeout}s" if lock else "-lock=false",
             f"-out={plan_file}",
         ]
         if destroy:

@@ -32,7 +32,7 @@ def make_engine(
     source = copy_fixture("engine_root")
     engines: list[TerraformEngine] = []
 
-    def make(token: str | None = TOKEN, token_version: str = "1") -> TerraformEngine:
+    def make(token: str | None = TOKEN, token_version: str = "1", *, plan_only: bool = False) -> TerraformEngine:
         engine = TerraformEngine(
             dataclasses.replace(target, token_version=token_version),
             load_spec(),
@@ -41,6 +41,7 @@ def make_engine(
             backend=BackendSettings(kind="local"),
             source_dir=source,
             binary=terraform_binary,
+            plan_only=plan_only,
             env=child_env,
         )
         engine.connector_address = CONNECTOR
@@ -98,14 +99,43 @@ def test_a_new_token_version_updates_the_connector(make_engine: Callable[..., Te
     assert plan.changes == (Change(CONNECTOR, "update", "terraform_data", ""),)
 
 
-def test_without_a_token_the_connector_cannot_be_created(make_engine: Callable[..., TerraformEngine]) -> None:
+def test_without_a_token_the_plan_shows_every_change_and_marks_the_connector(
+    make_engine: Callable[..., TerraformEngine],
+) -> None:
     engine = make_engine(token=None)
 
+    plan = engine.plan()
+
+    assert plan.counts() == {"created": 3, "updated": 0, "deleted": 0}
+    assert [(c.address, c.detail) for c in plan.changes if c.detail] == [(CONNECTOR, "needs the Miro token")]
+
+
+def test_without_a_token_apply_refuses_to_write_the_connector_and_changes_nothing(
+    make_engine: Callable[..., TerraformEngine], tmp_path: Path
+) -> None:
+    engine = make_engine(token=None)
+    plan = engine.plan()
+
     with pytest.raises(ConfigError) as caught:
-        engine.plan()
+        engine.apply(plan)
 
     assert str(caught.value) == "deploy: Miro token: the Sentinel connector must be created, which needs the Miro token"
     assert caught.value.remedy == "provide the Miro token (MIRO_ACCESS_TOKEN) and run again"
+    assert not (tmp_path / "env-test" / "state" / "terraform.tfstate").exists()
+
+
+def test_a_plan_only_engine_refuses_to_apply(make_engine: Callable[..., TerraformEngine], tmp_path: Path) -> None:
+    engine = make_engine(plan_only=True)
+    plan = engine.plan()
+
+    with pytest.raises(TerraformError) as caught:
+        engine.apply(plan)
+
+    assert (
+        caught.value.message == "this engine only plans (miro-sentinel plan): its plans are made without the state lock"
+    )
+    assert caught.value.remedy == "run `miro-sentinel deploy`, which plans and applies"
+    assert not (tmp_path / "env-test" / "state" / "terraform.tfstate").exists()
 
 
 def test_without_a_token_an_unchanged_deployment_can_be_planned_and_destroyed(

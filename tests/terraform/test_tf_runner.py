@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,10 +153,11 @@ def test_an_undeclared_variable_is_refused(runner: TerraformRunner) -> None:
     assert caught.value.remedy == "remove or rename the variable so that it matches a variable block"
 
 
-def test_a_state_lock_held_by_another_process_is_reported_with_its_id_and_holder(
-    runner: TerraformRunner, basic: Path, terraform_binary: str, child_env: dict[str, str]
-) -> None:
-    # Given another terraform whose apply is blocked in a provisioner, holding the lock
+@contextlib.contextmanager
+def lock_held_by_another_apply(
+    basic: Path, terraform_binary: str, child_env: dict[str, str]
+) -> Iterator[dict[str, Any]]:
+    """Another terraform whose apply is blocked in a provisioner, holding the state lock; yields the lock info."""
     holder = subprocess.Popen(
         [terraform_binary, "apply", "-auto-approve", "-input=false", "-no-color"],
         cwd=basic,
@@ -170,11 +173,7 @@ def test_a_state_lock_held_by_another_process_is_reported_with_its_id_and_holder
             assert holder.poll() is None, "the lock holder exited early"
             assert time.monotonic() < deadline, "the lock holder never started its provisioner"
             time.sleep(0.05)
-        lock_info = json.loads((basic / ".terraform.tfstate.lock.info").read_text())
-
-        # When we plan
-        with pytest.raises(TerraformStateLocked) as caught:
-            runner.plan({"name": "alpha"})
+        yield json.loads((basic / ".terraform.tfstate.lock.info").read_text())
     finally:
         (basic / "release").touch()
         try:
@@ -182,14 +181,36 @@ def test_a_state_lock_held_by_another_process_is_reported_with_its_id_and_holder
         except subprocess.TimeoutExpired:
             os.killpg(holder.pid, signal.SIGKILL)
             raise
+    assert holder.returncode == 0
 
-    # Then the error names the lock and who holds it
+
+def test_a_state_lock_held_by_another_process_is_reported_with_its_id_and_holder(
+    runner: TerraformRunner, basic: Path, terraform_binary: str, child_env: dict[str, str]
+) -> None:
+    with (
+        lock_held_by_another_apply(basic, terraform_binary, child_env) as lock_info,
+        pytest.raises(TerraformStateLocked) as caught,
+    ):
+        runner.plan({"name": "alpha"})
+
+    # The error names the lock and who holds it
     assert caught.value.lock_id == lock_info["ID"]
     assert caught.value.holder is not None
     assert caught.value.holder.startswith(f"{lock_info['Who']} (OperationTypeApply since ")
     assert lock_info["ID"] in caught.value.message
     assert f"terraform force-unlock {lock_info['ID']}" in caught.value.remedy
-    assert holder.returncode == 0
+
+
+def test_a_plan_without_the_lock_plans_while_another_run_holds_it(
+    runner: TerraformRunner, basic: Path, terraform_binary: str, child_env: dict[str, str]
+) -> None:
+    # What a principal that may only read the state can do (the azurerm backend's lock is a blob lease).
+    with lock_held_by_another_apply(basic, terraform_binary, child_env) as lock_info:
+        plan = runner.plan({"name": "alpha"}, lock=False)
+        lock_after = json.loads((basic / ".terraform.tfstate.lock.info").read_text())
+
+    assert plan.plan_file is not None and plan.plan_file.exists()
+    assert lock_after == lock_info  # the other run's lock was neither waited for, taken nor broken
 
 
 def test_init_without_registry_access_is_provider_unavailable(
