@@ -44,3 +44,14 @@ def test_the_readme_opens_with_the_two_commands() -> None:
     head = (REPO_ROOT / "README.md").read_text().splitlines()[:20]
     assert any(line.startswith("make demo") for line in head)
     assert any(line.startswith("make test") for line in head)
+
+
+def test_the_example_settings_say_github_actions_signs_in_through_azure_login_not_workload_identity() -> None:
+    # azure-identity's WorkloadIdentityCredential needs AZURE_FEDERATED_TOKEN_FILE, which GitHub Actions lacks.
+    lines = (REPO_ROOT / "envs/example.toml").read_text().splitlines()
+    end = next(i for i, line in enumerate(lines) if line.startswith("credential = "))
+    start = max(i for i, line in enumerate(lines[:end]) if not line.startswith("#")) + 1
+    comment = " ".join(line.removeprefix("#").strip() for line in lines[start:end])
+
+    assert '"workload_identity" reads a federated token from the file named by AZURE_FEDERATED_TOKEN_FILE' in comment
+    assert "GitHub Actions provides no such file: there the workflows sign in with azure/login" in comment

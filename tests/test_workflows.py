@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -13,6 +14,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from deployer.cli.main import cli
+from deployer.config import MiroSettings, TerraformSettings, ValidationSettings
+from deployer.terraform.runner import Timeouts
 from tests.support import REPO_ROOT
 
 WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
@@ -94,10 +97,86 @@ def test_ci_runs_exactly_what_the_readme_says() -> None:
 def test_deploy_uses_oidc_and_stores_no_azure_secret() -> None:
     text = (REPO_ROOT / ".github/workflows/deploy.yml").read_text()
     workflow = _load(REPO_ROOT / ".github/workflows/deploy.yml")
-    assert workflow["permissions"]["id-token"] == "write"
+    assert all(job["permissions"]["id-token"] == "write" for job in workflow["jobs"].values())
     assert "AZURE_CLIENT_SECRET" not in text and "ARM_CLIENT_SECRET" not in text
-    assert workflow["concurrency"]["cancel-in-progress"] is False
-    assert all("environment" in job for job in workflow["jobs"].values())
+    assert workflow["jobs"]["deploy"]["concurrency"]["cancel-in-progress"] is False
+    assert all("environment" in job for name, job in workflow["jobs"].items() if "steps" in job)
+
+
+def test_the_pull_request_plan_gets_no_miro_token_and_signs_in_as_the_read_only_identity() -> None:
+    # Code from a branch runs in the plan job: no secret may reach it, the Miro token least of all.
+    workflow = _load(REPO_ROOT / ".github/workflows/deploy.yml")
+    plan = workflow["jobs"]["plan"]
+    seen = json.dumps({"workflow_env": workflow.get("env", {}), "job": plan})
+
+    assert "secrets." not in seen
+    assert "MIRO_ACCESS_TOKEN" not in seen
+    assert plan["environment"].endswith("-plan")
+    assert workflow["jobs"]["deploy"]["environment"] == "${{ inputs.environment || 'prod' }}"
+
+
+def test_the_smoke_test_runs_after_each_finished_deploy_and_every_hour() -> None:
+    deploy = _load(REPO_ROOT / ".github/workflows/deploy.yml")
+    smoke = _load(REPO_ROOT / ".github/workflows/smoke.yml")
+    triggers = smoke[True] if True in smoke else smoke["on"]
+    [after_deploy] = [job for job in deploy["jobs"].values() if job.get("uses") == "./.github/workflows/smoke.yml"]
+
+    assert set(triggers) == {"workflow_call", "schedule", "workflow_dispatch"}
+    assert triggers["schedule"] == [{"cron": "17 * * * *"}]
+    assert after_deploy["needs"] == "deploy"
+    assert after_deploy["with"] == {"environment": "${{ inputs.environment || 'prod' }}"}
+    assert smoke["jobs"]["smoke"]["environment"] == "${{ inputs.environment || 'prod' }}-smoke"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_third_party_actions_are_pinned_by_full_commit_sha(path: Path) -> None:
+    workflow = _load(path)
+    for job in workflow["jobs"].values():
+        for step in job.get("steps", []):
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+        if "uses" in job:
+            assert (REPO_ROOT / job["uses"]).is_file(), job["uses"]
+
+
+def _budgets() -> dict[tuple[str, str], float]:
+    """Seconds each job may need by the settings' defaults (deploy: Terraform, token check, validation)."""
+    miro, validation, terraform = MiroSettings(), ValidationSettings(), TerraformSettings()
+    timeouts = Timeouts()
+    token_check = miro.retry_budget_seconds + miro.max_attempts * miro.timeout_seconds
+    validating = validation.role_propagation_timeout_seconds + validation.visibility_timeout_seconds
+    planning = timeouts.init + terraform.timeout_seconds + timeouts.show
+    return {
+        ("deploy.yml", "plan"): planning,
+        ("deploy.yml", "deploy"): planning + terraform.timeout_seconds + timeouts.output + token_check + validating,
+        ("smoke.yml", "smoke"): token_check + validating,
+    }
+
+
+@pytest.mark.parametrize(("workflow", "job"), list(_budgets()), ids=lambda key: str(key))
+def test_job_timeouts_exceed_the_budgets_of_what_they_run(workflow: str, job: str) -> None:
+    timeout_minutes = _load(REPO_ROOT / ".github/workflows" / workflow)["jobs"][job]["timeout-minutes"]
+
+    # Ten minutes on top for checkout, `make setup` and the health report's queries.
+    assert timeout_minutes * 60 >= _budgets()[(workflow, job)] + 600
+
+
+def test_the_readme_github_set_up_names_every_environment_variable_and_secret_the_workflows_use() -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme[readme.index("### GitHub Actions") :]
+    text = "\n".join(path.read_text() for path in WORKFLOWS)
+    used = set(re.findall(r"\b(?:vars|secrets)\.(\w+)", text))
+    environments = {
+        suffix for suffix in re.findall(r"environment: \$\{\{ inputs\.environment \|\| 'prod' \}\}(-\w+)?", text)
+    }
+
+    assert used == {"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_SUBSCRIPTION_ID", "MIRO_ACCESS_TOKEN"}
+    for name in used:
+        assert f"`{name}`" in section, name
+    assert environments == {"", "-plan", "-smoke"}
+    for suffix in environments:
+        assert f"`prod{suffix}`" in section
+        assert f"repo:<owner>/<repo>:environment:prod{suffix}" in section
 
 
 def test_deploy_plans_on_pull_requests_and_applies_on_main_or_by_hand() -> None:
