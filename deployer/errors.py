@@ -16,6 +16,7 @@ Hierarchy::
     │   │   └── KqlSyntaxError            a transform that does not parse (line, column)
     │   └── ConfirmationRefused           a destructive or production change was not confirmed
     ├── CheckFailed                       exit 1: the verdict is "unhealthy" (transform check, health report)
+    ├── InternalError                     exit 3: an exception none of the branches expected
     └── ExternalError                     exit 3: a system we depend on failed
         ├── MiroError                     status, code, request id
         │   ├── MiroTokenInvalid          401: wrong, revoked or expired token
@@ -23,6 +24,7 @@ Hierarchy::
         │   ├── MiroRateLimited           429 after the retry budget
         │   └── MiroUnavailable           5xx, timeout, connection failure, malformed answer
         ├── AzureError                    status, code, request id
+        │   ├── AzureUnavailable          unreachable, dropped connections, 5xx, after the retry budget
         │   ├── AzureAuthError            no credential, or a token was refused
         │   ├── ResourceNotFound          404 from ARM (get_* raise it; the engines create what is missing)
         │   ├── AzureRequestRejected      ARM refused a body (InvalidPayload and its details[])
@@ -35,13 +37,20 @@ Hierarchy::
         │   ├── TerraformAuthError
         │   ├── TerraformProviderUnavailable
         │   └── TerraformConfigInvalid
+        ├── EnvironmentLocked             another run holds the environment's lock (who, since when)
+        ├── HostError                     this machine refused: a file cannot be written, the disk is full
         └── LocalEnvironmentError         the local cloud could not be started or reached
+
+Every message and remedy passes the redactor (``deployer.redaction``) when the error is made, so no
+exception text can carry a secret; :func:`from_exception` turns any other exception into one of these.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from deployer.redaction import redact
 
 __all__ = [
     "EXIT_EXTERNAL",
@@ -51,15 +60,19 @@ __all__ = [
     "AzureAuthError",
     "AzureError",
     "AzureRequestRejected",
+    "AzureUnavailable",
     "CheckFailed",
     "ConfigError",
     "ConfigProblem",
     "ConfirmationRefused",
     "DeployerError",
+    "EnvironmentLocked",
     "ExternalError",
+    "HostError",
     "IngestionForbidden",
     "IngestionThrottled",
     "InputError",
+    "InternalError",
     "KqlSyntaxError",
     "LocalEnvironmentError",
     "MiroAccessDenied",
@@ -76,6 +89,7 @@ __all__ = [
     "TerraformStateLocked",
     "TerraformVersionTooOld",
     "UsageError",
+    "from_exception",
 ]
 
 EXIT_OK = 0
@@ -95,9 +109,15 @@ class DeployerError(Exception):
     default_remedy: str = "run again with --debug for the full traceback"
 
     def __init__(self, message: str, *, remedy: str | None = None) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.remedy = remedy or self.default_remedy
+        self.remedy = redact(remedy or self.default_remedy)
+
+    def with_message(self, message: str) -> None:
+        """Replace the message (redacted, as at creation)."""
+        self.message = redact(message)
+        self.args = (self.message,)
 
 
 # --- usage (exit 2) -------------------------------------------------------------------------------------
@@ -174,6 +194,19 @@ class CheckFailed(DeployerError):
         self.failures = tuple(failures)
 
 
+class InternalError(DeployerError):
+    """An exception that none of the deployer's own branches expected; ``kind`` is its type's name."""
+
+    default_remedy = (
+        "run again with --debug to see where it happened; if it persists, report it with that output "
+        "(secrets are masked)"
+    )
+
+    def __init__(self, message: str, *, kind: str = "", remedy: str | None = None) -> None:
+        super().__init__(message, remedy=remedy)
+        self.kind = kind
+
+
 # --- external systems (exit 3) --------------------------------------------------------------------------
 
 
@@ -229,6 +262,20 @@ class MiroRateLimited(MiroError):
 
     default_remedy = "wait a minute and run again; another integration may be using the same token's budget"
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        wait_seconds: float | None = None,
+        status_code: int | None = None,
+        error_code: str | None = None,
+        request_id: str | None = None,
+        remedy: str | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, error_code=error_code, request_id=request_id, remedy=remedy)
+        #: How long Miro said (or the budget's reset implies) to wait; None when unknown.
+        self.wait_seconds = wait_seconds
+
 
 class MiroUnavailable(MiroError):
     """5xx, timeout, connection failure or a malformed answer from Miro."""
@@ -238,6 +285,15 @@ class AzureError(_ServiceError):
     """Azure answered with an error, or could not be reached."""
 
     default_remedy = "check the Azure settings of this environment and https://status.azure.com"
+
+
+class AzureUnavailable(AzureError):
+    """Azure could not be reached, dropped the connection, or failed with 5xx, beyond the retry budget."""
+
+    default_remedy = (
+        "check this machine's connection to Azure and https://status.azure.com, then run again "
+        "(a deploy resumes where it stopped); raise azure.retry_budget_seconds to wait longer"
+    )
 
 
 class AzureAuthError(AzureError):
@@ -364,7 +420,60 @@ class TerraformConfigInvalid(TerraformError):
     default_remedy = "fix the variable or configuration named above"
 
 
+class EnvironmentLocked(ExternalError):
+    """Another run holds this environment's lock (deploy, destroy and backfill take it)."""
+
+    default_remedy = (
+        "wait for that run to finish, or set lock.wait_seconds (MIRO_SENTINEL_LOCK_WAIT_SECONDS) to wait for it"
+    )
+
+    def __init__(self, message: str, *, holder: str = "", remedy: str | None = None) -> None:
+        super().__init__(message, remedy=remedy)
+        self.holder = holder
+
+
+class HostError(ExternalError):
+    """This machine refused an operation: a file or directory cannot be read or written, the disk is full."""
+
+    default_remedy = "check the permissions and free space of the path named above, then run again"
+
+
 class LocalEnvironmentError(ExternalError):
     """The local cloud (emulator) could not be started or reached."""
 
     default_remedy = "run `miro-sentinel emulator serve` to see why it does not start, or delete .miro-sentinel/local"
+
+
+def from_exception(exc: BaseException) -> DeployerError:
+    """``exc`` as an error of this tree: itself if it is one, otherwise the closest branch.
+
+    Clients translate their libraries' exceptions themselves; this handles what is left, whatever it is
+    (a full disk, a file without permission, memory, input nested too deeply, anything else), so that
+    no exception reaches the operator untyped. The text is redacted like every other message.
+    """
+    if isinstance(exc, DeployerError):
+        return exc
+    kind = type(exc).__name__
+    said = _first_line(exc)
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        reason = exc.strerror or said or kind
+        return HostError(f"this machine refused an operation{where}: {reason}")
+    if isinstance(exc, MemoryError):
+        return HostError("this machine ran out of memory", remedy="free memory or use a smaller input, then run again")
+    if isinstance(exc, RecursionError):
+        return InternalError(
+            "an input is nested too deeply to process",
+            kind=kind,
+            remedy="reduce the nesting of the input (JSON or KQL); see --debug for which step met it",
+        )
+    return InternalError(f"unexpected {kind}{': ' + said if said else ''}", kind=kind)
+
+
+def _first_line(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except Exception:  # an exception whose __str__ fails still gets a line
+        return ""
+    lines = text.strip().splitlines()
+    return lines[0][:500] if lines else ""

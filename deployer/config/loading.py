@@ -28,6 +28,11 @@ from deployer.errors import ConfigError, ConfigProblem
 
 ENV_PREFIX = "MIRO_SENTINEL_"
 
+TOKEN_REMEDY = (
+    "copy the token again from Miro (Company Settings > Enterprise integrations > SIEM, or your OAuth app) and "
+    "give it alone, on one line; it is never shown, so check what you pasted yourself"
+)
+
 
 @dataclass
 class _Raw:
@@ -231,6 +236,8 @@ def load_settings(
         # The local cloud has a token of its own (its Miro's), used when none is given.
         token = read_token(settings.miro, env, stdin, need_token and not settings.is_local, problems, raw.sources)
     if problems or settings is None:
+        if problems and all(p.field == "miro.token" for p in problems):
+            raise ConfigError(problems, remedy=TOKEN_REMEDY)
         raise ConfigError(problems)
     child_env = {k: v for k, v in env.items() if k != settings.miro.token_env_var}
     return dataclasses.replace(settings, miro_token=token, sources=dict(raw.sources), process_env=child_env)
