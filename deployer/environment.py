@@ -6,6 +6,8 @@ Nothing connects until first used, so a command that fails early (a bad token) t
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,8 +22,10 @@ from deployer.azure.query import QueryClient
 from deployer.config import Secret, Settings
 from deployer.dcr.spec import DcrSpec, load_spec
 from deployer.errors import ConfigError, ConfigProblem
+from deployer.locking import environment_lock
 from deployer.miro.client import MiroClient
 from deployer.provision import DeploymentOutputs, Engine, ProgressCallback, Target
+from deployer.retry import RetryPolicy
 from deployer.terraform.backend import BackendSettings
 from deployer.terraform.engine import TerraformEngine
 from deployer.terraform.runner import Timeouts
@@ -81,6 +85,28 @@ class Environment:
         self._closers: list[object] = []
         self._queries: dict[str, QueryClient] = {}
 
+    @property
+    def given(self) -> Settings:
+        """The settings as loaded, before the local cloud fills them in; reading them starts nothing."""
+        return self._given
+
+    # --- one run at a time ----------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self, command: str) -> Iterator[None]:
+        """Hold this environment's lock (``.miro-sentinel/<env>/run.lock``) while ``command`` runs.
+
+        Taken before anything starts, the local cloud included, so a second run waits or stops first.
+        """
+        with environment_lock(
+            Path(WORK_DIR) / self._given.env_name,
+            env_name=self._given.env_name,
+            command=command,
+            wait_seconds=self._given.lock.wait_seconds,
+            progress=self._progress,
+        ):
+            yield
+
     # --- local cloud ----------------------------------------------------------------------------------
 
     @cached_property
@@ -110,7 +136,7 @@ class Environment:
         """The token from the environment or stdin (read with the settings) or, when so configured, Key Vault."""
         s = self.settings
         if s.miro_token is None and s.miro.token_source == "keyvault":
-            return read_secret(s.miro.keyvault_secret_id, self.credential, self.cloud)
+            return read_secret(s.miro.keyvault_secret_id, self.credential, self.cloud, retry=self.retry)
         if s.miro_token is None and self.local is not None:
             return Secret(self.local.ready.miro_token)  # the local Miro's own valid token
         return s.miro_token
@@ -118,6 +144,12 @@ class Environment:
     @cached_property
     def cloud(self) -> AzureCloud:
         return self.local.cloud if self.local is not None else PUBLIC_CLOUD
+
+    @cached_property
+    def retry(self) -> RetryPolicy:
+        """How each Azure call retries transient faults (``azure.retry_budget_seconds``, ``azure.max_attempts``)."""
+        a = self._given.azure
+        return RetryPolicy(budget=a.retry_budget_seconds, max_attempts=a.max_attempts)
 
     @cached_property
     def credential(self) -> TokenCredential:
@@ -132,7 +164,9 @@ class Environment:
     @cached_property
     def principal_id(self) -> str:
         """Who sends validation records: the configured object id, or whoever is signed in."""
-        return self.settings.validation.principal_object_id or signed_in_object_id(self.credential, self.cloud)
+        return self.settings.validation.principal_object_id or signed_in_object_id(
+            self.credential, self.cloud, retry=self.retry
+        )
 
     @cached_property
     def target(self) -> Target:
@@ -141,7 +175,9 @@ class Environment:
     @cached_property
     def arm(self) -> ArmClient:
         poll = 0.5 if self.local is not None else 10.0
-        client = ArmClient(self.credential, self.cloud, self.settings.azure.subscription_id, poll_interval=poll)
+        client = ArmClient(
+            self.credential, self.cloud, self.settings.azure.subscription_id, poll_interval=poll, retry=self.retry
+        )
         self._closers.append(client)
         return client
 
@@ -192,7 +228,7 @@ class Environment:
         return engine
 
     def ingestion(self, outputs: DeploymentOutputs) -> IngestionClient:
-        client = IngestionClient(outputs.logs_ingestion_endpoint, self.credential, self.cloud)
+        client = IngestionClient(outputs.logs_ingestion_endpoint, self.credential, self.cloud, retry=self.retry)
         self._closers.append(client)
         return client
 
@@ -200,7 +236,7 @@ class Environment:
         """The query client of the deployment's workspace (one per workspace, reused by later steps)."""
         workspace = outputs.workspace_customer_id
         if workspace not in self._queries:
-            self._queries[workspace] = QueryClient(self.credential, self.cloud, workspace)
+            self._queries[workspace] = QueryClient(self.credential, self.cloud, workspace, retry=self.retry)
             self._closers.append(self._queries[workspace])
         return self._queries[workspace]
 

@@ -21,17 +21,21 @@ from typing import Any, TypeVar
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import (
+    AzureError as SdkError,
+)
+from azure.core.exceptions import (
     ClientAuthenticationError,
     HttpResponseError,
     ResourceNotFoundError,
-    ServiceRequestError,
 )
 from azure.core.rest import HttpRequest
 from azure.mgmt.loganalytics import LogAnalyticsManagementClient
 from azure.mgmt.monitor import MonitorManagementClient
 
 from deployer.azure.cloud import AzureCloud
-from deployer.errors import AzureAuthError, AzureError, AzureRequestRejected, ResourceNotFound
+from deployer.azure.transport import TRANSIENT_STATUSES, client_options, retrying, sign_in_fault, transport_reason
+from deployer.errors import AzureAuthError, AzureError, AzureRequestRejected, AzureUnavailable, ResourceNotFound
+from deployer.retry import RetryPolicy
 
 __all__ = ["ROLE_ASSIGNMENTS_API", "SENTINEL_API", "ArmClient", "azure_error"]
 
@@ -46,12 +50,22 @@ T = TypeVar("T")
 
 def azure_error(exc: Exception, what: str) -> AzureError:
     """The typed error for an azure-core exception raised while doing ``what``."""
+    reason = transport_reason(exc)
     if isinstance(exc, ClientAuthenticationError):
+        fault = sign_in_fault(exc)
+        if fault is not None:
+            said = "could not be reached" if fault[1] is None else "failed"
+            return AzureUnavailable(
+                f"{fault[0]} while {what}",
+                status_code=fault[1],
+                remedy=f"Entra ID (the sign-in service) {said}, so signing in again would not help: check "
+                "https://status.azure.com and this machine's connection to login.microsoftonline.com, then run again",
+            )
         return AzureAuthError(
             f"Azure refused the credential while {what}: {_first_line(exc.message)}", status_code=exc.status_code
         )
-    if isinstance(exc, ServiceRequestError):
-        return AzureError(f"cannot reach Azure while {what}: {_first_line(str(exc))}")
+    if reason is not None:
+        return AzureUnavailable(f"cannot reach Azure while {what} ({reason})")
     if isinstance(exc, HttpResponseError):
         status = exc.status_code
         code = exc.error.code if exc.error is not None else None
@@ -62,13 +76,26 @@ def azure_error(exc: Exception, what: str) -> AzureError:
         if isinstance(exc, ResourceNotFoundError) or status == 404:
             return ResourceNotFound(f"not found while {what}: {message}", **fields)
         if status in (401, 403):
-            return AzureAuthError(f"Azure denied {what} ({status} {code or ''}): {message}", **fields)
+            return AzureAuthError(
+                f"Azure denied {what} ({status} {code or ''}): {message}",
+                remedy=_DENIED_REMEDY if status == 403 else None,
+                **fields,
+            )
         if status == 400 or status == 409:
             return AzureRequestRejected(
                 f"Azure rejected {what} ({status} {code or ''}): {message}", details=details, **fields
             )
+        if status is not None and status in TRANSIENT_STATUSES:
+            return AzureUnavailable(f"Azure failed while {what} ({status} {code or ''}): {message}", **fields)
         return AzureError(f"Azure failed while {what} ({status} {code or ''}): {message}", **fields)
     return AzureError(f"unexpected failure while {what}: {type(exc).__name__}")
+
+
+#: A 403 is a missing role, not a missing sign-in.
+_DENIED_REMEDY = (
+    "the signed-in principal lacks a role for this: it needs Contributor (or Owner) on the resource group, "
+    "Microsoft Sentinel Contributor on the workspace and User Access Administrator to assign roles"
+)
 
 
 def _request_id(response: Any) -> str | None:
@@ -84,19 +111,22 @@ class ArmClient:
     """ARM for one subscription. ``poll_interval`` is the seconds between long-running-operation polls."""
 
     def __init__(
-        self, credential: TokenCredential, cloud: AzureCloud, subscription_id: str, *, poll_interval: float = 10.0
+        self,
+        credential: TokenCredential,
+        cloud: AzureCloud,
+        subscription_id: str,
+        *,
+        poll_interval: float = 10.0,
+        retry: RetryPolicy | None = None,
     ) -> None:
         kwargs: dict[str, Any] = {
             "base_url": cloud.arm_endpoint,
             "credential_scopes": [f"{cloud.arm_audience}/.default"],
-            "retry_total": 4,
-            "connection_timeout": 30,
-            "read_timeout": 120,
+            **client_options(cloud),
         }
-        if cloud.ca_bundle:
-            kwargs["connection_verify"] = cloud.ca_bundle
         self.subscription_id = subscription_id
         self._poll = poll_interval
+        self._retry = retry or RetryPolicy()
         self._logs = LogAnalyticsManagementClient(credential, subscription_id, **kwargs)
         self._monitor = MonitorManagementClient(credential, subscription_id, **kwargs)
 
@@ -111,9 +141,10 @@ class ArmClient:
         self.close()
 
     def _call(self, what: str, operation: Callable[[], T]) -> T:
+        # Every ARM operation here is a GET, PUT or DELETE: idempotent, so any transient fault is retried.
         try:
-            return operation()
-        except (HttpResponseError, ServiceRequestError, ClientAuthenticationError) as exc:
+            return retrying(self._retry, what, operation)
+        except SdkError as exc:
             raise azure_error(exc, what) from exc
 
     # --- raw ARM ------------------------------------------------------------------------------------
@@ -135,13 +166,17 @@ class ArmClient:
             return response.json() if response.content else None
 
         try:
-            return send()
+            return retrying(self._retry, description, send, idempotent=method.upper() != "POST")
+        except ClientAuthenticationError as exc:
+            raise azure_error(exc, description) from exc
         except HttpResponseError as exc:
             # raise_for_status() does not parse ARM's error body; do it so details reach the operator.
             parsed = _parse_arm_error(exc)
             raise (parsed or azure_error(exc, description)) from exc
-        except (ServiceRequestError, ClientAuthenticationError) as exc:
+        except SdkError as exc:
             raise azure_error(exc, description) from exc
+        except ValueError as exc:
+            raise AzureUnavailable(f"Azure answered {description} with malformed JSON") from exc
 
     # --- workspace and tables -----------------------------------------------------------------------
 
@@ -317,9 +352,15 @@ def _parse_arm_error(exc: HttpResponseError) -> AzureError | None:
     if status == 404:
         return ResourceNotFound(f"{code}: {message}", **fields)
     if status in (401, 403):
-        return AzureAuthError(f"Azure denied the request ({status} {code}): {message}", **fields)
+        return AzureAuthError(
+            f"Azure denied the request ({status} {code}): {message}",
+            remedy=_DENIED_REMEDY if status == 403 else None,
+            **fields,
+        )
     if status in (400, 409):
         return AzureRequestRejected(
             f"Azure rejected the request ({status} {code}): {message}", details=details, **fields
         )
+    if status in TRANSIENT_STATUSES:
+        return AzureUnavailable(f"Azure failed ({status} {code}): {message}", **fields)
     return AzureError(f"Azure failed ({status} {code}): {message}", **fields)

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import ClientAuthenticationError
+from azure.core.exceptions import AzureError as SdkError
 from azure.identity import (
     AzureCliCredential,
     ClientSecretCredential,
@@ -19,7 +19,9 @@ from azure.identity import (
 
 from deployer.azure.arm import azure_error
 from deployer.azure.cloud import AzureCloud
+from deployer.azure.transport import retrying
 from deployer.errors import AzureAuthError
+from deployer.retry import RetryPolicy
 
 __all__ = ["TokenCredential", "client_secret_credential", "credential_for", "signed_in_object_id"]
 
@@ -47,7 +49,7 @@ def client_secret_credential(
     return ClientSecretCredential(tenant_id, client_id, client_secret, **kwargs)
 
 
-def signed_in_object_id(credential: TokenCredential, cloud: AzureCloud) -> str:
+def signed_in_object_id(credential: TokenCredential, cloud: AzureCloud, *, retry: RetryPolicy | None = None) -> str:
     """The ``oid`` claim of an ARM token: the object id of whoever is signed in.
 
     Only our own token's claims are read, so its signature need not be checked here.
@@ -55,8 +57,10 @@ def signed_in_object_id(credential: TokenCredential, cloud: AzureCloud) -> str:
     :raises AzureAuthError: no token, or a token without ``oid``.
     """
     try:
-        token = credential.get_token(f"{cloud.arm_audience}/.default").token
-    except ClientAuthenticationError as exc:
+        token = retrying(
+            retry or RetryPolicy(), "signing in", lambda: credential.get_token(f"{cloud.arm_audience}/.default")
+        ).token
+    except SdkError as exc:
         raise azure_error(exc, "signing in") from exc
     try:
         payload = token.split(".")[1]

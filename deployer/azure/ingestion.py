@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+from azure.core.exceptions import AzureError as SdkError
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from azure.monitor.ingestion import LogsIngestionClient
 
 from deployer.azure.arm import azure_error
 from deployer.azure.cloud import AzureCloud
+from deployer.azure.transport import client_options, retrying
 from deployer.errors import IngestionForbidden, IngestionThrottled
+from deployer.retry import RetryPolicy
 
 __all__ = ["IngestionClient", "explain_forbidden"]
 
@@ -35,16 +38,15 @@ def explain_forbidden(message: str) -> str:
 class IngestionClient:
     """Sends records to a DCR stream through a DCE's logs-ingestion endpoint."""
 
-    def __init__(self, endpoint: str, credential: TokenCredential, cloud: AzureCloud) -> None:
+    def __init__(
+        self, endpoint: str, credential: TokenCredential, cloud: AzureCloud, *, retry: RetryPolicy | None = None
+    ) -> None:
         kwargs: dict[str, Any] = {
             "credential_scopes": [f"{cloud.monitor_audience}/.default"],
-            "retry_total": 2,
-            "connection_timeout": 30,
-            "read_timeout": 120,
+            **client_options(cloud, retry_total=2),
         }
-        if cloud.ca_bundle:
-            kwargs["connection_verify"] = cloud.ca_bundle
         self._client = LogsIngestionClient(endpoint, credential, **kwargs)
+        self._retry = retry or RetryPolicy()
 
     def close(self) -> None:
         self._client.close()
@@ -59,10 +61,17 @@ class IngestionClient:
         """Send ``records``; Azure answers 204 when it accepted them.
 
         :raises IngestionForbidden: 403, the principal lacks Monitoring Metrics Publisher on the DCR (yet).
+        A dropped connection is retried even though the upload is a POST: records carry their own ids
+        (the validation record a unique one), so a copy Azure may have kept is told apart by its id.
+
         :raises IngestionThrottled: 429. :raises AzureError: any other refusal or failure.
         """
+        logs: list[MutableMapping[str, Any]] = [dict(r) for r in records]
+        what = f"sending {len(logs)} record(s) to stream {stream}"
         try:
-            self._client.upload(rule_id=rule_id, stream_name=stream, logs=[dict(r) for r in records])
+            retrying(self._retry, what, lambda: self._client.upload(rule_id=rule_id, stream_name=stream, logs=logs))
+        except ClientAuthenticationError as exc:
+            raise azure_error(exc, "sending to the Logs Ingestion API") from exc
         except HttpResponseError as exc:
             code = exc.error.code if exc.error is not None else None
             message = (exc.error.message if exc.error is not None else None) or str(exc.message or "")
@@ -77,5 +86,5 @@ class IngestionClient:
                     "the Logs Ingestion API is throttling this DCR (429)", status_code=429, error_code=code
                 ) from exc
             raise azure_error(exc, f"sending to stream {stream} of DCR {rule_id}") from exc
-        except (ServiceRequestError, ClientAuthenticationError) as exc:
+        except SdkError as exc:
             raise azure_error(exc, "sending to the Logs Ingestion API") from exc

@@ -6,12 +6,14 @@ import datetime as dt
 from typing import Any
 
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+from azure.core.exceptions import AzureError as SdkError
 from azure.monitor.query import LogsQueryClient, LogsQueryStatus
 
 from deployer.azure.arm import azure_error
 from deployer.azure.cloud import AzureCloud
+from deployer.azure.transport import client_options, retrying
 from deployer.errors import AzureError
+from deployer.retry import RetryPolicy
 
 __all__ = ["QueryClient"]
 
@@ -19,18 +21,22 @@ __all__ = ["QueryClient"]
 class QueryClient:
     """Runs KQL on one workspace (by its customer id, the GUID the query API takes)."""
 
-    def __init__(self, credential: TokenCredential, cloud: AzureCloud, workspace_customer_id: str) -> None:
+    def __init__(
+        self,
+        credential: TokenCredential,
+        cloud: AzureCloud,
+        workspace_customer_id: str,
+        *,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         kwargs: dict[str, Any] = {
             "endpoint": cloud.query_endpoint,
             "audience": cloud.query_audience,
-            "retry_total": 3,
-            "connection_timeout": 30,
-            "read_timeout": 180,
+            **client_options(cloud, read_timeout=180, retry_total=3),
         }
-        if cloud.ca_bundle:
-            kwargs["connection_verify"] = cloud.ca_bundle
         self._client = LogsQueryClient(credential, **kwargs)
         self._workspace = workspace_customer_id
+        self._retry = retry or RetryPolicy()
 
     def close(self) -> None:
         self._client.close()
@@ -47,10 +53,13 @@ class QueryClient:
         :raises AzureError: the query failed, or returned only part of its data.
         """
         try:
-            result = self._client.query_workspace(self._workspace, kql, timespan=timespan)
-        except HttpResponseError as exc:
-            raise azure_error(exc, "querying Log Analytics") from exc
-        except (ServiceRequestError, ClientAuthenticationError) as exc:
+            # A query only reads: a dropped connection is retried like a GET.
+            result = retrying(
+                self._retry,
+                "querying Log Analytics",
+                lambda: self._client.query_workspace(self._workspace, kql, timespan=timespan),
+            )
+        except SdkError as exc:
             raise azure_error(exc, "querying Log Analytics") from exc
         if result.status != LogsQueryStatus.SUCCESS:
             error = getattr(result, "partial_error", None)

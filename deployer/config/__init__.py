@@ -8,7 +8,7 @@ One module per job:
 
 - ``secret``: :class:`Secret` and reading the Miro token from a variable or standard input;
 - ``validators``: checks of single values (GUIDs, Azure locations, resource names, ranges, ...);
-- ``schema``: the nine section dataclasses and :class:`Settings`;
+- ``schema``: the ten section dataclasses and :class:`Settings`;
 - ``loading``: :func:`load_settings`, layering file, variables and flags, coercing text; the only module of
   the product that reads the process environment;
 - ``cross_checks``: rules that involve more than one setting;
@@ -21,6 +21,7 @@ from deployer.config.schema import (
     AzureSettings,
     HealthSettings,
     LocalSettings,
+    LockSettings,
     MiroSettings,
     ResourceSettings,
     Settings,
@@ -39,6 +40,7 @@ __all__ = [
     "AzureSettings",
     "HealthSettings",
     "LocalSettings",
+    "LockSettings",
     "MiroSettings",
     "ResourceSettings",
     "Secret",

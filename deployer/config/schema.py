@@ -1,4 +1,4 @@
-"""What the settings are: the nine sections (types, defaults, checks, docs) and :class:`Settings`, which holds them."""
+"""What the settings are: the ten sections (types, defaults, checks, docs) and :class:`Settings`, which holds them."""
 
 from __future__ import annotations
 
@@ -51,6 +51,10 @@ class AzureSettings:
             choice("default", "cli", "environment", "workload_identity", "managed_identity"), "how to sign in"
         ),
     )
+    retry_budget_seconds: float = field(
+        default=60.0, metadata=_meta(in_range(0, 3600), "per call, total waiting on dropped connections and 5xx")
+    )
+    max_attempts: int = field(default=5, metadata=_meta(in_range(1, 20), "attempts per call"))
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,15 @@ class LocalSettings:
     )
 
 
+@dataclass(frozen=True)
+class LockSettings:
+    """The lock that keeps two deploys (or destroys, or backfills) of one environment from interleaving."""
+
+    wait_seconds: float = field(
+        default=0.0, metadata=_meta(in_range(0, 86400), "wait this long for another run to finish; 0 = do not wait")
+    )
+
+
 #: Section name in files, variables and flags → its schema, in the order ``config check`` shows them.
 SECTIONS: dict[str, type[Any]] = {
     "azure": AzureSettings,
@@ -190,6 +203,7 @@ SECTIONS: dict[str, type[Any]] = {
     "validation": ValidationSettings,
     "health": HealthSettings,
     "local": LocalSettings,
+    "lock": LockSettings,
 }
 
 #: Keys outside any section → (default, check, doc).
@@ -216,6 +230,7 @@ class Settings:
     validation: ValidationSettings
     health: HealthSettings
     local: LocalSettings
+    lock: LockSettings = field(default_factory=LockSettings)
     miro_token: Secret | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     #: The process environment minus the Miro token, for child processes (Terraform and its credentials).

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
-import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,12 +23,16 @@ import requests
 from deployer import __version__
 from deployer.config import Secret
 from deployer.errors import MiroAccessDenied, MiroError, MiroRateLimited, MiroTokenInvalid, MiroUnavailable
+from deployer.retry import backoff_delay
 
 __all__ = ["AuditPage", "MiroClient", "RateLimit", "TokenInfo", "format_miro_time"]
 
 _LOG = logging.getLogger(__name__)
 
 USER_AGENT = f"miro-sentinel/{__version__} (+https://github.com/miro-sentinel)"
+
+#: Miro's credit budget is per minute (developers.miro.com, "Rate limiting"): no reset is further away.
+RATE_LIMIT_WINDOW = 60.0
 
 
 @dataclass(frozen=True)
@@ -215,6 +218,7 @@ class MiroClient:
         while True:
             attempt += 1
             self.requests_made += 1
+            started = time.monotonic()
             try:
                 response = self._session.get(
                     url, params=params, headers=headers, timeout=self._timeout, verify=self._verify
@@ -223,12 +227,28 @@ class MiroClient:
                 error: MiroError = MiroUnavailable(f"Miro did not answer {path} within {self._timeout:g} s")
                 cause: BaseException = exc
                 wait = self._backoff(attempt)
-            except requests.ConnectionError as exc:
-                error = MiroUnavailable(f"cannot connect to Miro at {self._base}: {type(exc).__name__}")
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                # Refused, reset or dropped connections, and answers cut short: a second try may pass.
+                error = MiroUnavailable(f"cannot connect to Miro at {self._base} ({_transport_reason(exc)})")
                 cause = exc
                 wait = self._backoff(attempt)
+            except requests.RequestException as exc:
+                # Anything else requests refuses (a URL or header it cannot send) will not pass on a retry.
+                # Its text may quote the request's headers, so only its type is kept.
+                raise MiroUnavailable(
+                    f"cannot send the request to Miro at {self._base}: {type(exc).__name__}",
+                    remedy="check miro.api_base_url and the token (run `miro-sentinel config check`)",
+                ) from None
             else:
                 self.last_rate_limit = _rate_limit(response.headers)
+                _LOG.debug(
+                    "GET %s%s -> %d in %.0f ms (rate-limit credits left: %s)",
+                    url,
+                    _shown_params(params),
+                    response.status_code,
+                    (time.monotonic() - started) * 1000,
+                    self.last_rate_limit.remaining,
+                )
                 if response.status_code == 200:
                     try:
                         return response.json()
@@ -249,9 +269,9 @@ class MiroClient:
                         raise error
             remaining = deadline - time.monotonic()
             if attempt >= self._max_attempts or wait > remaining:
-                if isinstance(error, MiroRateLimited) and wait > remaining:
-                    error.message += f" (the budget resets in {wait:.0f} s, beyond the retry budget)"
-                    error.args = (error.message,)
+                if isinstance(error, MiroRateLimited):
+                    _explain_rate_limit(error, wait, beyond=wait > remaining, budget=self._budget)
+                _LOG.debug("Miro %s: %s; giving up after %d attempt(s)", path, error.message, attempt)
                 if error is cause:
                     raise error
                 raise error from cause
@@ -266,17 +286,68 @@ class MiroClient:
             self._sleep(wait)
 
     def _backoff(self, attempt: int) -> float:
-        base: float = min(30.0, 0.5 * 2.0 ** (attempt - 1))
-        return base * (0.8 + 0.4 * random.random())
+        return backoff_delay(attempt, base=0.5, cap=30.0)
 
     def _rate_limit_wait(self, response: requests.Response) -> float:
+        """How long until the budget is back: ``Retry-After``, else ``X-RateLimit-Reset``, at most a minute.
+
+        Miro's budget is per minute, so a reset further away than that means the two clocks disagree (the
+        reset is measured against Miro's ``Date`` when it sends one); a minute then always suffices.
+        """
         retry_after = _retry_after(response.headers.get("Retry-After"))
         if retry_after is not None:
             return retry_after
         reset = self.last_rate_limit.reset_at
-        if reset is not None:
-            return max(0.0, (reset - dt.datetime.now(dt.UTC)).total_seconds()) + 0.1
-        return 60.0
+        if reset is None:
+            return RATE_LIMIT_WINDOW
+        now = _server_time(response.headers.get("Date")) or dt.datetime.now(dt.UTC)
+        return min(RATE_LIMIT_WINDOW, max(0.0, (reset - now).total_seconds())) + 0.1
+
+
+def _explain_rate_limit(error: MiroRateLimited, wait: float, *, beyond: bool, budget: float) -> None:
+    """One wait, said the same way in the message and the remedy."""
+    seconds = max(1, round(wait))
+    error.wait_seconds = wait
+    if beyond:
+        error.with_message(f"{error.message}; it resets in about {seconds} s, beyond the retry budget of {budget:g} s")
+    error.remedy = (
+        f"wait about {seconds} s and run again (or raise miro.retry_budget_seconds above {seconds} to let the "
+        "deployer wait); another integration may be spending the same token's budget"
+    )
+
+
+def _transport_reason(exc: BaseException) -> str:
+    """A short reason for a transport failure, without the exception's text (it may quote the request)."""
+    text = f"{exc!s} {exc.__context__ or ''}".lower()
+    for needle, reason in (
+        ("refused", "connection refused"),
+        ("reset", "connection reset"),
+        ("remotedisconnected", "connection dropped"),
+        ("aborted", "connection dropped"),
+        ("incomplete", "answer cut short"),
+        ("chunk", "answer cut short"),
+        ("name or service not known", "host name not found"),
+        ("nodename nor servname", "host name not found"),
+        ("certificate", "TLS certificate refused"),
+        ("ssl", "TLS failure"),
+    ):
+        if needle in text:
+            return reason
+    return type(exc).__name__
+
+
+def _shown_params(params: Mapping[str, str]) -> str:
+    return "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
+
+
+def _server_time(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -338,6 +409,9 @@ def _error_for(response: requests.Response, path: str) -> MiroError:
         return MiroUnavailable(f"Miro failed with {status} on {path}{said}", **fields)
     return MiroError(
         f"Miro refused the request to {path} ({status} {code or ''}{said})",
-        remedy="this is likely a bug in miro-sentinel; run with --debug and report it",
+        remedy=(
+            "check miro.api_base_url (Miro's REST API, https://api.miro.com); if it is right, run again with "
+            "--debug and report what it shows"
+        ),
         **fields,
     )

@@ -178,3 +178,41 @@ def test_the_token_never_appears_in_an_error(emulator: dict[str, Any]) -> None:
     with client(emulator, secret) as miro, pytest.raises(MiroTokenInvalid) as exc:
         miro.get_token_info()
     assert secret not in str(exc.value) and secret not in repr(exc.value.__dict__)
+
+
+def test_a_token_requests_cannot_send_is_refused_without_quoting_it(emulator: dict[str, Any]) -> None:
+    # Settings refuse such a token first; the client must not leak it should one reach it another way.
+    with client(emulator, "canary-client\n-4242") as miro, pytest.raises(MiroUnavailable) as exc:
+        miro.get_token_info()
+    assert exc.value.message == f"cannot send the request to Miro at {emulator['miro_base_url']}: InvalidHeader"
+    assert exc.value.__cause__ is None and exc.value.__context__ is not None
+    assert "canary" not in str(exc.value) + exc.value.remedy
+
+
+def test_a_rate_limit_reset_beyond_a_minute_is_waited_for_one_minute_at_most(emulator: dict[str, Any]) -> None:
+    # The local cloud's clock may run far ahead; Miro's budget is per minute, so a minute always suffices.
+    control(emulator, "POST", "/clock/advance", {"seconds": 17_000})
+    control(emulator, "POST", "/miro/faults", {"kind": "status", "status": 429, "operation": "token_info"})
+    waits: list[float] = []
+    with (
+        client(emulator, sleep=waits.append, retry_budget=10**7, max_attempts=2) as miro,
+        pytest.raises(MiroRateLimited) as exc,
+    ):
+        miro.get_token_info()
+    assert len(waits) == 1 and 0 < waits[0] <= 60.1
+    assert exc.value.wait_seconds is not None and exc.value.wait_seconds <= 60.1
+    seconds = round(exc.value.wait_seconds)
+    assert exc.value.remedy.startswith(f"wait about {seconds} s and run again")
+
+
+def test_the_rate_limit_wait_is_the_same_in_the_message_and_the_remedy(emulator: dict[str, Any]) -> None:
+    control(
+        emulator,
+        "POST",
+        "/miro/faults",
+        {"kind": "status", "status": 429, "operation": "token_info", "retry_after": 42},
+    )
+    with client(emulator, retry_budget=5.0) as miro, pytest.raises(MiroRateLimited) as exc:
+        miro.get_token_info()
+    assert exc.value.message.endswith("; it resets in about 42 s, beyond the retry budget of 5 s")
+    assert exc.value.remedy.startswith("wait about 42 s and run again")

@@ -1,0 +1,164 @@
+"""One run per environment at a time: the lock that deploy, destroy and backfill hold.
+
+:func:`environment_lock` is a context manager around ``fcntl.flock`` on ``.miro-sentinel/<env>/run.lock``.
+The file holds who has it (pid, host, command, since), so a second run can say so. The kernel releases
+the lock when its holder dies, however it dies, so a stale lock cannot block anyone: a crashed run's holder
+line is simply overwritten (and logged as such). Runs on two machines (a laptop and CI) need a lock in
+Azure as well: ``docs/locking.md`` has its design (a blob lease beside the Terraform state).
+
+A second run waits up to ``lock.wait_seconds`` (checking every second, saying once that it waits), then
+raises :class:`~deployer.errors.EnvironmentLocked` (exit 3) naming the holder and since when.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from deployer.errors import EnvironmentLocked, HostError
+
+__all__ = ["LOCK_FILE", "Holder", "environment_lock", "read_holder"]
+
+_LOG = logging.getLogger(__name__)
+
+LOCK_FILE = "run.lock"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds an environment's lock."""
+
+    pid: int
+    host: str
+    command: str
+    since: str
+
+    @classmethod
+    def me(cls, command: str) -> Holder:
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        return cls(pid=os.getpid(), host=socket.gethostname(), command=command, since=now)
+
+    def describe(self) -> str:
+        where = "" if self.host == socket.gethostname() else f" on {self.host}"
+        return f"`miro-sentinel {self.command}` (pid {self.pid}{where}) since {self.since}"
+
+    def alive(self) -> bool | None:
+        """Whether the holder's process still runs; None when it runs on another host."""
+        if self.host != socket.gethostname():
+            return None
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+def read_holder(directory: Path) -> Holder | None:
+    """Who the lock file under ``directory`` names, if anyone (it may be a finished run's line)."""
+    try:
+        data = json.loads((directory / LOCK_FILE).read_text(encoding="utf-8") or "null")
+        return Holder(**data) if isinstance(data, dict) else None
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+@contextlib.contextmanager
+def environment_lock(
+    directory: Path,
+    *,
+    env_name: str,
+    command: str,
+    wait_seconds: float,
+    progress: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[Holder]:
+    """Hold environment ``env_name``'s lock for the ``with`` block.
+
+    :param directory: ``.miro-sentinel/<env>``; created (0700) if missing.
+    :param command: what holds it, for the message a second run shows (``deploy``, ``destroy``, ...).
+    :param wait_seconds: how long a second run waits before giving up.
+    :raises EnvironmentLocked: another run still holds it after ``wait_seconds``.
+    :raises HostError: the lock file cannot be created.
+    """
+    me = Holder.me(command)
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise HostError(
+            f"cannot create the lock file of environment '{env_name}' in {directory}: {exc.strerror}"
+        ) from exc
+    held = False
+    try:
+        deadline = clock() + wait_seconds
+        said = False
+        while True:
+            holder = _try_local(fd, me)
+            if holder is None:
+                held = True
+                break
+            if clock() >= deadline:
+                raise EnvironmentLocked(
+                    f"environment '{env_name}' is locked by {holder.describe()}; two runs must not change it at once",
+                    holder=holder.describe(),
+                    remedy=(
+                        f"wait for that run to finish (it holds {directory / LOCK_FILE}), or set "
+                        "lock.wait_seconds (MIRO_SENTINEL_LOCK_WAIT_SECONDS) to wait for it"
+                    ),
+                )
+            if not said:
+                progress(
+                    f"waiting for {holder.describe()} to finish with '{env_name}' "
+                    f"(up to {wait_seconds:g} s, lock.wait_seconds)"
+                )
+                said = True
+            sleep(min(1.0, max(0.0, deadline - clock())))
+        _LOG.debug("holding the lock of '%s' (%s)", env_name, directory / LOCK_FILE)
+        yield me
+    finally:
+        if held:  # only the holder clears the holder line; a run that gave up leaves it for the next to read
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _try_local(fd: int, me: Holder) -> Holder | None:
+    """Take the file lock and write ``me`` into it; or return who holds it."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _holder_in(fd)
+        if holder is None or holder.alive() is False:
+            # The line is a dead run's (or not yet written): the live holder is starting right now.
+            return Holder(pid=0, host=socket.gethostname(), command="(another run, starting)", since="just now")
+        return holder
+    previous = _holder_in(fd)
+    if previous is not None and previous.pid != me.pid:
+        # Only possible after a run died without cleaning up: the kernel freed its lock.
+        _LOG.info("the lock's previous holder, %s, is gone; taking it over", previous.describe())
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(asdict(me)).encode("utf-8"), 0)
+    return None
+
+
+def _holder_in(fd: int) -> Holder | None:
+    try:
+        raw = os.pread(fd, 4096, 0)
+        data = json.loads(raw.decode("utf-8")) if raw.strip() else None
+        return Holder(**data) if isinstance(data, dict) else None
+    except (OSError, ValueError, TypeError):
+        return None
