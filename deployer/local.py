@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -39,6 +40,7 @@ from deployer.azure.credentials import client_secret_credential
 from deployer.config import LocalSettings, Secret, Settings, replace_section
 from deployer.errors import ConfigError, ConfigProblem, LocalEnvironmentError
 from deployer.provision import ProgressCallback
+from deployer.redaction import register_secrets
 from emulator.ready import SERVER_FILE, ReadyInfo, ReadyLineError, ServerRecord
 from emulator.statedir import StateDirError, ensure_private_dir
 
@@ -59,6 +61,8 @@ class LocalCloud:
     """A running local cloud: its ready information, and the child process when we started it."""
 
     def __init__(self, ready: ReadyInfo, *, process: subprocess.Popen[bytes] | None, state_dir: Path) -> None:
+        # Its own secrets are secrets too: masked wherever they might be quoted.
+        register_secrets((ready.client_secret, ready.miro_token, ready.control_token))
         self.ready = ready
         self._process = process
         self._state_dir = state_dir
@@ -176,16 +180,22 @@ class LocalCloud:
         if response.status_code not in (200, 201):
             raise LocalEnvironmentError(f"the local Miro refused to register the token ({response.status_code})")
 
-    def wait_for_first_poll(self, connector_name: str, *, timeout: float = 60.0) -> str:
-        """Wait until the connector has polled the local Miro once, so the demo's report is complete.
+    def poll_mark(self, connector_name: str) -> int:
+        """How many fetches the local poller has made for the connector so far (0 before its first)."""
+        return _fetches(self._poller_state(connector_name))
 
+    def wait_for_first_poll(self, connector_name: str, *, after: int | None = None, timeout: float = 60.0) -> str:
+        """Wait until the connector has polled the local Miro, so the demo's report is complete.
+
+        ``after`` is :meth:`poll_mark` taken when the deploy started: only a fetch made since then counts,
+        so a failed fetch from before (a Miro fault that has since cleared) is not taken for the answer.
         In Azure the first poll takes 5-30 minutes and ``health`` reports it as it is; the local cloud
         polls within seconds. Its poller's own status says when (independent of query latency).
         """
         deadline = time.monotonic() + timeout
         while True:
             state = self._poller_state(connector_name)
-            if state.get("last_status"):
+            if state.get("last_status") and _fetches(state) > (after or 0):
                 return (
                     f"the connector polled the local Miro: {state.get('windows_done', 0)} window(s), "
                     f"{state.get('total_events', 0)} events so far (last fetch: {state['last_status']})"
@@ -204,6 +214,11 @@ class LocalCloud:
             if connector.get("name") == connector_name:
                 return dict(connector.get("state") or {})
         return {}
+
+
+def _fetches(state: dict[str, Any]) -> int:
+    """Fetches the poller has finished: every page read, every window done, every failure."""
+    return sum(int(state.get(k) or 0) for k in ("total_pages", "windows_done", "failures"))
 
 
 def _shown(path: Path) -> str:
@@ -322,10 +337,27 @@ def _read_ready_line(process: subprocess.Popen[bytes], timeout: float, state_dir
                 f"the local cloud's ready line is not understood: {exc}",
                 remedy="reinstall miro-sentinel so the deployer and its local cloud are the same version",
             ) from None
+        user = _other_user(tail)
+        if user is not None:
+            raise LocalEnvironmentError(
+                f"the local cloud could not start: its state directory {_shown(state_dir)} is in use by {user}",
+                remedy="wait for that command to finish, or keep one local cloud for every command with "
+                "`miro-sentinel emulator serve` in another terminal (do not delete the directory while it is used)",
+            ) from None
         raise LocalEnvironmentError(
             f"the local cloud did not start within {timeout:g} s{': ' + tail if tail else ''}",
             remedy=f"read {_shown(state_dir / LOG_FILE)}; or delete {_shown(state_dir)} to start from scratch",
         ) from None
+
+
+def _other_user(log_tail: str) -> str | None:
+    """Another process holding the local cloud's store, as its start-up failure names it, if it does."""
+    found = re.search(r"lock.*?\(PID (\d+)\)", log_tail, re.IGNORECASE)
+    if found:
+        return f"another process (pid {found.group(1)})"
+    if "conflicting lock" in log_tail.lower():
+        return "another process"
+    return None
 
 
 def _log_tail(path: Path) -> str:

@@ -8,6 +8,7 @@ the first error, which is recorded too, so a partial run still says exactly how 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +16,15 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from deployer.environment import Environment
-from deployer.errors import EXIT_OK, EXIT_UNHEALTHY, ConfirmationRefused, DeployerError, ExternalError, MiroError
+from deployer.errors import (
+    EXIT_OK,
+    EXIT_UNHEALTHY,
+    ConfirmationRefused,
+    DeployerError,
+    ExternalError,
+    MiroError,
+    from_exception,
+)
 from deployer.health.checks import HealthContext, run_checks
 from deployer.health.model import HealthReport
 from deployer.miro.token_check import TokenCheck, check_token
@@ -23,6 +32,8 @@ from deployer.provision import ApplyResult, DeploymentOutputs, ProvisionPlan
 from deployer.validation import ValidationResult, run_validation
 
 __all__ = ["RunReport", "StepResult", "Ui", "check_token_only", "deploy", "destroy", "health", "plan", "validate"]
+
+_LOG = logging.getLogger(__name__)
 
 
 class Ui(Protocol):
@@ -33,8 +44,8 @@ class Ui(Protocol):
         """True when a person can answer a question."""
         ...
 
-    def progress(self, line: str) -> None:
-        """Show one progress line."""
+    def progress(self, line: str, *, replace: bool = False) -> None:
+        """Show one progress line; with ``replace``, one that updates the previous such line in place."""
         ...
 
     def confirm(self, question: str, *, expected: str | None = None) -> bool:
@@ -93,6 +104,18 @@ class RunReport:
             return self.applied.counts()
         return {"created": 0, "updated": 0, "deleted": 0}
 
+    def verdict(self) -> tuple[str, str] | None:
+        """For an unhealthy run (exit 1): what failed, in one line, and what to do; None otherwise."""
+        if self.error is not None or self.exit_code != EXIT_UNHEALTHY:
+            return None
+        if self.validation is not None and not self.validation.ok:
+            return f"validation record: {self.validation.detail}", self.validation.remedy
+        failed = [c for c in (self.health.checks if self.health is not None else []) if c.status == "FAIL"]
+        if failed:
+            names = ", ".join(c.id for c in failed)
+            return f"{len(failed)} health check(s) failed: {names}", failed[0].remedy
+        return None
+
 
 class _Run:
     """Helper that times steps and records their outcome in the report."""
@@ -106,22 +129,29 @@ class _Run:
         result = StepResult(name, "ok")
         start = time.monotonic()
         self.ui.progress(f"{name}…")
+        _LOG.debug("step %s: started", name)
         try:
             yield result
-        except DeployerError as exc:
+        except Exception as exc:
+            error = from_exception(exc)
             result.status = "failed"
-            result.detail = result.detail or exc.message
-            raise
+            result.detail = result.detail or error.message
+            if error is exc:
+                raise
+            raise error from exc
         finally:
             result.seconds = round(time.monotonic() - start, 3)
             self.report.steps.append(result)
+            _LOG.debug("step %s: %s in %.3f s (%s)", name, result.status, result.seconds, result.detail)
 
 
 def _guard(report: RunReport, body: Callable[[], None]) -> RunReport:
+    """Run ``body``; whatever it raises becomes the report's error, so a partial run still reports."""
     try:
         body()
-    except DeployerError as exc:
-        report.error = exc
+    except Exception as exc:
+        report.error = from_exception(exc)
+        _LOG.debug("%s stopped: %s", report.command, report.error.message, exc_info=True)
     finally:
         report.finished_at = dt.datetime.now(dt.UTC)
     return report
@@ -146,6 +176,7 @@ def _confirm(run: _Run, env: Environment, plan: ProvisionPlan, *, yes: bool, des
     settings = env.settings
     needs = destroy or (not settings.is_local and plan.has_changes)
     if not needs or yes:
+        _LOG.debug("confirmation: %s", "not needed" if not needs else "given by --yes")
         return
     if not run.ui.interactive:
         verb = "destroy" if destroy else "change"
@@ -197,6 +228,7 @@ def _validate(run: _Run, env: Environment, outputs: DeploymentOutputs) -> None:
             env.settings.validation,
             environment=env.settings.env_name,
             progress=run.ui.progress,
+            status=lambda line: run.ui.progress(line, replace=True),
         )
         run.report.validation = result
         step.detail = result.detail
@@ -206,40 +238,49 @@ def _validate(run: _Run, env: Environment, outputs: DeploymentOutputs) -> None:
 
 def deploy(env: Environment, ui: Ui, *, yes: bool) -> RunReport:
     """Token check, plan, confirmation, apply, validation ingest and health report."""
-    report = RunReport("deploy", env.settings.env_name, env.settings.engine)
+    report = RunReport("deploy", env.given.env_name, env.given.engine)
     run = _Run(report, ui)
 
     def body() -> None:
         run.report.steps.append(StepResult("settings", "ok", "valid"))
-        token = _token(run, env)
-        if env.local is not None:
-            ui.progress(f"local cloud: Miro token registered for '{token.organization_name}'")
-        engine = env.engine()
-        with run.step("plan") as step:
-            planned = engine.plan()
-            report.plan = planned
-            step.detail = _describe(planned)
-        for change in planned.changes:
-            ui.progress(f"  {change.action:>7}  {change.address}{'  (' + change.detail + ')' if change.detail else ''}")
-        _confirm(run, env, planned, yes=yes, destroy=False)
-        with run.step("apply") as step:
-            applied = engine.apply(planned)
-            report.applied = applied
-            counts = applied.counts()
-            step.detail = f"{counts['created']} created, {counts['updated']} updated, {counts['deleted']} deleted"
-        outputs = applied.outputs or engine.outputs()
-        _validate(run, env, outputs)
-        if env.local is not None:
-            with run.step("first poll") as step:
-                step.detail = env.local.wait_for_first_poll(env.target.connector_name)
-        _health(run, env, outputs, None)
+        with env.lock("deploy"):
+            _deploy(run, env, yes=yes)
 
     return _guard(report, body)
 
 
+def _deploy(run: _Run, env: Environment, *, yes: bool) -> None:
+    report, ui = run.report, run.ui
+    token = _token(run, env)
+    polled = None
+    if env.local is not None:
+        ui.progress(f"local cloud: Miro token registered for '{token.organization_name}'")
+        # What the local poller has done before this deploy: the first-poll step waits for a newer fetch.
+        polled = env.local.poll_mark(env.settings.resources.connector_name)
+    engine = env.engine()
+    with run.step("plan") as step:
+        planned = engine.plan()
+        report.plan = planned
+        step.detail = _describe(planned)
+    for change in planned.changes:
+        ui.progress(f"  {change.action:>7}  {change.address}{'  (' + change.detail + ')' if change.detail else ''}")
+    _confirm(run, env, planned, yes=yes, destroy=False)
+    with run.step("apply") as step:
+        applied = engine.apply(planned)
+        report.applied = applied
+        counts = applied.counts()
+        step.detail = f"{counts['created']} created, {counts['updated']} updated, {counts['deleted']} deleted"
+    outputs = applied.outputs or engine.outputs()
+    _validate(run, env, outputs)
+    if env.local is not None:
+        with run.step("first poll") as step:
+            step.detail = env.local.wait_for_first_poll(env.target.connector_name, after=polled)
+    _health(run, env, outputs, None)
+
+
 def plan(env: Environment, ui: Ui) -> RunReport:
     """What deploy would change (reads only)."""
-    report = RunReport("plan", env.settings.env_name, env.settings.engine)
+    report = RunReport("plan", env.given.env_name, env.given.engine)
     run = _Run(report, ui)
 
     def body() -> None:
@@ -252,31 +293,37 @@ def plan(env: Environment, ui: Ui) -> RunReport:
 
 def destroy(env: Environment, ui: Ui, *, yes: bool) -> RunReport:
     """Delete everything deploy created (after typed confirmation in a terminal, or --yes)."""
-    report = RunReport("destroy", env.settings.env_name, env.settings.engine)
+    report = RunReport("destroy", env.given.env_name, env.given.engine)
     run = _Run(report, ui)
 
     def body() -> None:
-        engine = env.engine()
-        with run.step("plan") as step:
-            planned = engine.plan_destroy()
-            report.plan = planned
-            step.detail = f"{len(planned.changes)} resources to delete" if planned.changes else "nothing to delete"
-        for change in planned.changes:
-            ui.progress(f"  delete  {change.address}")
-        if not planned.has_changes:
-            return
-        _confirm(run, env, planned, yes=yes, destroy=True)
-        with run.step("destroy") as step:
-            done = engine.destroy(planned)
-            report.applied = ApplyResult(changes=done.changes, outputs=None)
-            step.detail = f"{len(done.changes)} deleted"
+        with env.lock("destroy"):
+            _destroy(run, env, yes=yes)
 
     return _guard(report, body)
 
 
+def _destroy(run: _Run, env: Environment, *, yes: bool) -> None:
+    report, ui = run.report, run.ui
+    engine = env.engine()
+    with run.step("plan") as step:
+        planned = engine.plan_destroy()
+        report.plan = planned
+        step.detail = f"{len(planned.changes)} resources to delete" if planned.changes else "nothing to delete"
+    for change in planned.changes:
+        ui.progress(f"  delete  {change.address}")
+    if not planned.has_changes:
+        return
+    _confirm(run, env, planned, yes=yes, destroy=True)
+    with run.step("destroy") as step:
+        done = engine.destroy(planned)
+        report.applied = ApplyResult(changes=done.changes, outputs=None)
+        step.detail = f"{len(done.changes)} deleted"
+
+
 def validate(env: Environment, ui: Ui) -> RunReport:
     """Send a validation record and wait until it is visible."""
-    report = RunReport("validate", env.settings.env_name, env.settings.engine)
+    report = RunReport("validate", env.given.env_name, env.given.engine)
     run = _Run(report, ui)
 
     def body() -> None:
@@ -289,7 +336,7 @@ def validate(env: Environment, ui: Ui) -> RunReport:
 
 def health(env: Environment, ui: Ui, *, with_token: bool) -> RunReport:
     """The health report; the token is checked too when one is available."""
-    report = RunReport("health", env.settings.env_name, env.settings.engine)
+    report = RunReport("health", env.given.env_name, env.given.engine)
     run = _Run(report, ui)
 
     def body() -> None:
@@ -315,7 +362,7 @@ def health(env: Environment, ui: Ui, *, with_token: bool) -> RunReport:
 
 def check_token_only(env: Environment, ui: Ui) -> RunReport:
     """Only the Miro token check (nothing in Azure is touched)."""
-    report = RunReport("check-token", env.settings.env_name, env.settings.engine)
+    report = RunReport("check-token", env.given.env_name, env.given.engine)
     run = _Run(report, ui)
 
     def body() -> None:

@@ -20,12 +20,16 @@ from deployer.azure.query import QueryClient
 from deployer.config import ValidationSettings
 from deployer.errors import IngestionForbidden
 from deployer.provision import DeploymentOutputs, ProgressCallback
+from deployer.retry import backoff_delay
 
 __all__ = ["VALIDATION_CATEGORY", "VALIDATION_EVENT", "ValidationResult", "run_validation", "validation_record"]
 
 VALIDATION_CATEGORY = "miro-sentinel-validation"
 VALIDATION_EVENT = "miro_sentinel_validation"
 VALIDATION_ID_PREFIX = "miro-sentinel-validation-"
+
+#: The longest wait between two tries while a role assignment propagates.
+_FORBIDDEN_BACKOFF_CAP = 60.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,23 @@ class ValidationResult:
     @property
     def ok(self) -> bool:
         return self.accepted and self.visible
+
+    @property
+    def remedy(self) -> str:
+        """What to do when the proof failed (empty when it passed)."""
+        if self.ok:
+            return ""
+        if self.accepted:
+            return (
+                "the record was accepted but never appeared: a new table can take ~15 minutes; raise "
+                "validation.visibility_timeout_seconds and run `miro-sentinel validate` again; if it persists, "
+                "check the DCR transform and stream (dcr, table checks)"
+            )
+        return (
+            "grant Monitoring Metrics Publisher on the DCR to the principal that sends the record (deploy does), "
+            "wait up to 30 minutes for it to propagate, then run `miro-sentinel validate`; raise "
+            "validation.role_propagation_timeout_seconds to wait longer"
+        )
 
 
 def validation_record(record_id: str, environment: str, now: dt.datetime) -> dict[str, Any]:
@@ -80,6 +101,7 @@ def run_validation(
     *,
     environment: str,
     progress: ProgressCallback,
+    status: ProgressCallback | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> ValidationResult:
@@ -87,14 +109,18 @@ def run_validation(
 
     A 403 beyond ``role_propagation_timeout_seconds`` or a record still invisible after
     ``visibility_timeout_seconds`` is a verdict (``ok`` False, with the reason), not an exception.
+    The 403 retries back off from ``poll_interval_seconds`` (doubling, with jitter, to at most a minute)
+    and report on one ``status`` line that updates in place.
 
     :raises ExternalError: Azure failed in another way (unreachable, 5xx, throttled beyond retries).
     """
     record_id = f"{VALIDATION_ID_PREFIX}{uuid.uuid4()}"
     sent_at = dt.datetime.now(dt.UTC)
     record = validation_record(record_id, environment, sent_at)
-    deadline = clock() + settings.role_propagation_timeout_seconds
+    started = clock()
+    deadline = started + settings.role_propagation_timeout_seconds
     retries = 0
+    show = status or progress
     while True:
         try:
             ingestion.upload(outputs.dcr_immutable_id, outputs.stream_name, [record])
@@ -107,10 +133,12 @@ def run_validation(
                     f"still refused after {settings.role_propagation_timeout_seconds:g} s: {exc.message}",
                 )  # fmt: skip
             retries += 1
-            wait = min(settings.poll_interval_seconds, left)
-            progress(
+            base = settings.poll_interval_seconds
+            wait = min(backoff_delay(retries, base=base, cap=max(base, _FORBIDDEN_BACKOFF_CAP)), left)
+            show(
                 f"validation: 403, {exc.message.split(': ', 1)[-1]}; new role assignments take up to 30 minutes "
-                f"to propagate, retrying in {wait:g} s (retry {retries}, giving up in {left:.0f} s)"
+                f"to propagate: retry {retries} in {wait:.1f} s ({clock() - started:.0f} s so far, "
+                f"giving up in {left:.0f} s)"
             )
             sleep(wait)
     accepted_at = dt.datetime.now(dt.UTC)

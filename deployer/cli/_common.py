@@ -20,11 +20,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class State:
-    """Global options, passed from the root group to each command."""
+    """Global options, passed from the root group to each command, and what the error handler needs to know.
 
-    def __init__(self, *, debug: bool, envs_dir: Path) -> None:
+    ``command``, ``env_name`` and ``output`` are filled in as the command line is parsed, so that an error
+    at any point (even in the settings) can still be reported as the JSON document asked for;
+    ``document_printed`` says whether stdout already holds one.
+    """
+
+    def __init__(self, *, debug: bool = False, envs_dir: Path = Path("envs"), output: str = "text") -> None:
         self.debug = debug
         self.envs_dir = envs_dir
+        self.verbosity = 0
+        self.output = output
+        self.command: str | None = None
+        self.env_name: str | None = None
+        self.document_printed = False
         # Results go to stdout; progress, warnings and errors to stderr. Colour switches off without a TTY,
         # and output that goes to a file or a CI log gets a fixed width instead of the 80-column default.
         self.out = Console(soft_wrap=True, highlight=False, width=None if sys.stdout.isatty() else 140)
@@ -43,8 +53,36 @@ def env_options(func: F) -> F:
         metavar="KEY=VALUE",
         help="Override one setting, e.g. --set azure.location=westeurope (repeatable). Never for secrets.",
     )(func)
-    func = click.option("--env", "env_name", required=True, metavar="NAME", help="Environment: envs/NAME.toml.")(func)
+    func = click.option(
+        "--env",
+        "env_name",
+        required=True,
+        metavar="NAME",
+        help="Environment: envs/NAME.toml.",
+        callback=_remember_env,
+    )(func)
     return func
+
+
+def _remember_env(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    state = ctx.find_object(State)
+    if state is not None and value is not None:
+        state.env_name = value
+    return value
+
+
+def _remember_output(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    state = ctx.find_object(State)
+    if state is not None:
+        state.output = value
+        state.command = command_name(ctx)
+    return value
+
+
+def command_name(ctx: click.Context) -> str | None:
+    """``deploy``, ``dcr test``...: the command path without the program's name (None for the root)."""
+    parts = ctx.command_path.split(" ", 1)
+    return parts[1] if len(parts) > 1 else None
 
 
 def output_option(*formats: str) -> Callable[[F], F]:
@@ -56,6 +94,7 @@ def output_option(*formats: str) -> Callable[[F], F]:
         default="text",
         show_default=True,
         help="How to print the result.",
+        callback=_remember_output,
     )
 
 

@@ -24,8 +24,16 @@ def run_command(state: State, settings: Settings, output: str, action: Callable[
         report = action(env, ui)
     finally:
         env.close()
+        ui.finish()
     emit(report, output, state.out)
+    state.document_printed = output == "json"
     if report.error is not None:
         raise report.error
+    verdict = report.verdict()
+    if verdict is not None:
+        message, remedy = verdict
+        click.echo(f"unhealthy: {message}", err=True)
+        if remedy:
+            click.echo(f"hint: {remedy}", err=True)
     if report.exit_code:
         raise click.exceptions.Exit(report.exit_code)

@@ -31,6 +31,7 @@ def check(state: State, env_name: str, overrides: tuple[str, ...], output: str) 
     rows = describe(settings)
     if output == "json":
         click.echo(json.dumps({key: {"value": value, "source": source} for key, value, source in rows}, indent=2))
+        state.document_printed = True
         return
     table = Table(title=f"settings of '{env_name}' (valid)", show_edge=False)
     table.add_column("key")

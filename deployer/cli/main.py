@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from deployer import __version__
 from deployer.cli import check_token, config_cmd, dcr_cmd, deploy, destroy, emulator_cmd, health, plan, validate
-from deployer.cli._common import State
-from deployer.errors import EXIT_EXTERNAL, EXIT_USAGE, ConfigError, DeployerError
+from deployer.cli._common import State, command_name
+from deployer.cli.failures import Failure, classify
+from deployer.cli.render import failure_json
+from deployer.logs import configure_logging
+from deployer.redaction import redact
 
 __all__ = ["cli", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="miro-sentinel")
-@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs (secrets stay redacted).")
+@click.option("--debug", is_flag=True, help="Show debug logs and, on error, the traceback (secrets stay masked).")
+@click.option(
+    "-v",
+    "--verbose",
+    "verbosity",
+    count=True,
+    help="More log lines on stderr: -v retries and decisions, -vv every request (as --debug), -vvv the SDKs' too.",
+)
+@click.option("--debug-sdk", is_flag=True, help="With --debug: the Azure SDK's and MSAL's own log lines too.")
 @click.option(
     "--envs-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -27,12 +41,18 @@ __all__ = ["cli", "main"]
     help="Where envs/<name>.toml files live.",
 )
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, envs_dir: Path) -> None:
+def cli(ctx: click.Context, debug: bool, verbosity: int, debug_sdk: bool, envs_dir: Path) -> None:
     """Deploy a Miro Audit Logs → Microsoft Sentinel pipeline, prove it works, and report its health.
 
     Exit codes: 0 healthy, 1 a check failed, 2 usage or settings error, 3 an external system failed.
     """
-    ctx.obj = State(debug=debug, envs_dir=envs_dir)
+    state = ctx.ensure_object(State)
+    state.debug = debug or debug_sdk
+    state.envs_dir = envs_dir
+    state.verbosity = max(verbosity, 2 if state.debug else 0)
+    state.command = ctx.invoked_subcommand
+    if ctx.invoked_subcommand != "emulator":  # the local cloud in the foreground logs on its own
+        configure_logging(state.verbosity, sdk=debug_sdk or verbosity >= 3)
 
 
 for command in (
@@ -49,42 +69,48 @@ for command in (
     cli.add_command(command)
 
 
-def _print_error(error: DeployerError) -> None:
-    lines = [str(p) for p in error.problems] if isinstance(error, ConfigError) else error.message.splitlines() or [""]
-    for line in lines:
+def _written(args: Sequence[str], option: str) -> str | None:
+    """An option's value as written on the command line, before (or whether or not) click could parse it."""
+    found = None
+    for i, arg in enumerate(args):
+        if arg == option and i + 1 < len(args):
+            found = args[i + 1]
+        elif arg.startswith(option + "="):
+            found = arg.split("=", 1)[1]
+    return found
+
+
+def _report(state: State, failure: Failure, started: dt.datetime, *, command: str | None) -> None:
+    for line in failure.lines:
         click.echo(f"error: {line}", err=True)
-    click.echo(f"hint: {error.remedy}", err=True)
+    click.echo(f"hint: {failure.remedy}", err=True)
+    if state.output == "json" and not state.document_printed:
+        # stdout holds exactly one document, whatever happened: here, the error's.
+        document = failure_json(failure, command=command, environment=state.env_name, started_at=started)
+        click.echo(json.dumps(document, indent=2))
+        state.document_printed = True
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and exit with the code the outcome maps to."""
     args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
+    state = State(debug="--debug" in args or "--debug-sdk" in args, output=_written(args, "--output") or "text")
+    state.env_name = _written(args, "--env")
+    started = dt.datetime.now(dt.UTC)
     try:
         # Without standalone mode, click returns (not raises) the code of an Exit raised by a command.
-        code = cli.main(args=args, prog_name="miro-sentinel", standalone_mode=False)
+        code = cli.main(args=args, prog_name="miro-sentinel", standalone_mode=False, obj=state)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo("error: aborted", err=True)
-        sys.exit(EXIT_USAGE)
-    except click.UsageError as exc:
-        command = exc.ctx.command_path if exc.ctx else "miro-sentinel"
-        click.echo(f"error: {exc.format_message()}", err=True)
-        click.echo(f"hint: run '{command} --help'", err=True)
-        sys.exit(EXIT_USAGE)
-    except DeployerError as exc:
-        if debug:
-            traceback.print_exc()
-        _print_error(exc)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("error: interrupted", err=True)
-        sys.exit(130)
-    except Exception as exc:  # a bug: say so plainly rather than dump a traceback on an operator
-        if debug:
-            traceback.print_exc()
-        click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
-        click.echo("hint: this is a bug in miro-sentinel; run again with --debug and report the traceback", err=True)
-        sys.exit(EXIT_EXTERNAL)
+    except BaseException as exc:  # every failure, whatever its type, leaves through classify()
+        if isinstance(exc, SystemExit):
+            raise
+        command = state.command
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            command = command_name(exc.ctx)
+        if state.debug and not isinstance(exc, click.UsageError | click.Abort | KeyboardInterrupt):
+            click.echo(redact("".join(traceback.format_exception(exc))).rstrip(), err=True)
+        failure = classify(exc)
+        _report(state, failure, started, command=command)
+        sys.exit(failure.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

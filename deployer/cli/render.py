@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
+from deployer.cli.failures import Failure
 from deployer.health.render import health_json, health_markdown, print_health
 from deployer.pipeline import RunReport
+from deployer.redaction import redact, redact_data
 
-__all__ = ["RUN_SCHEMA", "emit", "run_json", "run_markdown"]
+__all__ = ["RUN_SCHEMA", "emit", "failure_json", "run_json", "run_markdown"]
 
 #: Bumped only for incompatible changes; fields may be added within a version (docs/output-schema.md).
 RUN_SCHEMA = "miro-sentinel.run/1"
@@ -68,6 +71,30 @@ def run_json(report: RunReport) -> dict[str, Any]:
     }
 
 
+def failure_json(
+    failure: Failure, *, command: str | None, environment: str | None, started_at: dt.datetime
+) -> dict[str, Any]:
+    """The run document of a command that failed before it could make its own (settings, usage, anything)."""
+    document: dict[str, Any] = {
+        "schema": RUN_SCHEMA,
+        "command": command,
+        "environment": environment,
+        "engine": None,
+        "started_at": _iso(started_at),
+        "finished_at": _iso(dt.datetime.now(dt.UTC)),
+        "status": "failed",
+        "exit_code": failure.exit_code,
+        "steps": [],
+        "plan": None,
+        "changes": {"created": 0, "updated": 0, "deleted": 0},
+        "token": None,
+        "validation": None,
+        "health": None,
+        "error": {"type": failure.kind, "message": failure.message, "remedy": failure.remedy},
+    }
+    return dict(redact_data(document))
+
+
 def run_markdown(report: RunReport) -> str:
     lines = [f"## miro-sentinel {report.command}: `{report.environment}` ({report.engine} engine)", ""]
     if report.plan is not None:
@@ -111,12 +138,14 @@ def _print_text(report: RunReport, console: Console) -> None:
 
 
 def emit(report: RunReport, output: str, out: Console) -> None:
-    """Print the run in the chosen format. Errors are printed by the CLI's single handler, not here."""
+    """Print the run in the chosen format, every text redacted. Errors go to the CLI's single handler too."""
     if output == "json":
-        out.print_json(json.dumps(run_json(report), default=str), highlight=False) if out.is_terminal else print(
-            json.dumps(run_json(report), default=str, indent=2)
-        )
+        text = json.dumps(redact_data(run_json(report)), default=str)
+        out.print_json(text, highlight=False) if out.is_terminal else print(json.dumps(json.loads(text), indent=2))
     elif output == "markdown":
-        print(run_markdown(report))
+        print(redact(run_markdown(report)))
     else:
-        _print_text(report, out)
+        with out.capture() as captured:
+            _print_text(report, out)
+        out.file.write(redact(captured.get()))
+        out.file.flush()

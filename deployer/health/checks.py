@@ -8,6 +8,7 @@ Check ids are stable: JSON consumers and TROUBLESHOOTING.md sections use them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from deployer.azure.query import QueryClient
 from deployer.config import Settings
 from deployer.dcr import bodies
 from deployer.dcr.spec import DcrSpec
-from deployer.errors import DeployerError, ExternalError, MiroError, ResourceNotFound
+from deployer.errors import DeployerError, ExternalError, MiroError, ResourceNotFound, from_exception
 from deployer.health.model import CheckResult, Status
 from deployer.miro.token_check import TokenCheck
 from deployer.provision import DeploymentOutputs, Target
@@ -296,7 +297,7 @@ def check_fetch_failures(ctx: HealthContext) -> CheckResult:
             timespan=dt.timedelta(hours=h.lookback_hours),
         )
         last = _query(ctx).query(
-            f"{base} | sort by TimeGenerated desc | take 1 | project TimeGenerated, Status, Description",
+            f"{base} | sort by TimeGenerated desc | take 1 | project TimeGenerated, Status, Description, Reason",
             timespan=dt.timedelta(hours=h.lookback_hours),
         )
     except ExternalError as exc:
@@ -321,9 +322,10 @@ def check_fetch_failures(ctx: HealthContext) -> CheckResult:
     latest = last[0]
     detail = f"{successes} successful and {failures} failed fetches in {h.lookback_hours} h; last: {latest.get('Status')} at {_iso(latest.get('TimeGenerated'))}"
     if str(latest.get("Status")) == "Failure":
+        description = str(latest.get("Description") or "")
         return _result(
-            "fetch_failures", title, Status.FAIL, f"{detail}: {latest.get('Description')}",
-            "a 401 means the token was revoked: put a new one in MIRO_ACCESS_TOKEN, bump miro.token_version and deploy",
+            "fetch_failures", title, Status.FAIL, f"{detail}: {description}",
+            fetch_failure_remedy(description, str(latest.get("Reason") or "")),
             failures=failures, successes=successes,
         )  # fmt: skip
     if failures > h.max_fetch_failures:
@@ -337,6 +339,58 @@ def check_fetch_failures(ctx: HealthContext) -> CheckResult:
             successes=successes,
         )
     return _result("fetch_failures", title, Status.OK, detail, failures=failures, successes=successes)
+
+
+#: SentinelHealth's account of a failed fetch (its Reason, or the status in its Description) → what to do.
+_FETCH_REMEDIES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"\b(?:HTTP|status) 401\b|\(401\b|unauthori[sz]ed", re.IGNORECASE),
+        "Miro refused the connector's token (401): it was revoked or expired; put a new one in MIRO_ACCESS_TOKEN, "
+        "bump miro.token_version and deploy",
+    ),
+    (
+        re.compile(r"\b(?:HTTP|status) 403\b|\(403\b|forbidden", re.IGNORECASE),
+        "Miro denied the audit log (403): the token lacks auditlogs:read, or the organisation is no longer on the "
+        "Enterprise plan; run `miro-sentinel check-token` to see which",
+    ),
+    (
+        re.compile(r"\b(?:HTTP|status) 429\b|\(429\b|throttl|rate.?limit|too many requests", re.IGNORECASE),
+        "Miro rate-limited the connector (429): another integration may be spending the same token's budget; the "
+        "connector retries at its next poll, so watch whether the next fetch succeeds",
+    ),
+    (
+        re.compile(r"timeout|timed out|connectionfailed|could not connect|unreachable", re.IGNORECASE),
+        "the connector could not reach Miro in time; it retries at its next poll; if it persists, check "
+        "https://status.miro.com and miro.api_base_url",
+    ),
+    (
+        re.compile(r"paging ?loop|same next-page token", re.IGNORECASE),
+        "Miro sent back the page token it was given (a paging loop), so the connector stopped that window; it "
+        "retries at its next poll; if it persists, report it to Miro support with the window in the detail",
+    ),
+    (
+        re.compile(r"invalid ?response|not valid json", re.IGNORECASE),
+        "Miro's answer was not what the connector expects (invalid response): check miro.api_base_url and run "
+        "`miro-sentinel deploy` to restore the connector definition",
+    ),
+    (
+        re.compile(r"\bHTTP 5\d\d\b|servererror|server error|service unavailable", re.IGNORECASE),
+        "Miro failed on its side (5xx); the connector retries at its next poll; check https://status.miro.com",
+    ),
+    (
+        re.compile(r"ingestion ?failed", re.IGNORECASE),
+        "the connector fetched from Miro but could not write to the DCR: see the dcr and dcr_metrics checks",
+    ),
+)
+
+
+def fetch_failure_remedy(description: str, reason: str = "") -> str:
+    """What to do about a failed connector fetch, by what failed (token, rights, rate, Miro, the answer)."""
+    text = f"{reason} {description}"
+    for pattern, remedy in _FETCH_REMEDIES:
+        if pattern.search(text):
+            return remedy
+    return "read the failure above; TROUBLESHOOTING.md#fetch-failures lists the usual causes"
 
 
 def check_dcr_metrics(ctx: HealthContext) -> CheckResult:
@@ -378,13 +432,7 @@ def check_validation(ctx: HealthContext) -> CheckResult:
     }
     if v.ok:
         return _result("validation", title, Status.OK, v.detail, **data)
-    remedy = (
-        "the record was accepted but never appeared: a new table can take ~15 minutes; raise validation.visibility_timeout_seconds "
-        "and run `miro-sentinel validate` again; if it persists, check the DCR transform and stream (dcr, table checks)"
-        if v.accepted
-        else "grant Monitoring Metrics Publisher on the DCR to the sending principal (deploy does), then wait up to 30 minutes"
-    )
-    return _result("validation", title, Status.FAIL, v.detail, remedy, **data)
+    return _result("validation", title, Status.FAIL, v.detail, v.remedy, **data)
 
 
 def check_other_feeds(ctx: HealthContext) -> CheckResult:
@@ -462,9 +510,10 @@ def _guarded(
         return _result(
             check_id, title, Status.FAIL, f"missing: {exc.message}", "run `miro-sentinel deploy` to create it"
         )
-    except ExternalError as exc:
+    except Exception as exc:  # a check never raises: whatever stopped it, the report says it could not check
+        error = from_exception(exc)
         return CheckResult(
-            check_id, title, Status.SKIPPED, f"could not check: {exc.message}", exc.remedy, external_error=True
+            check_id, title, Status.SKIPPED, f"could not check: {error.message}", error.remedy, external_error=True
         )
 
 

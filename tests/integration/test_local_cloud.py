@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from deployer.config import load_settings, replace_section
 from deployer.local import LocalCloud
 from tests.support import REPO_ROOT
@@ -84,3 +86,24 @@ def test_a_stale_server_file_is_ignored(tmp_path: Path) -> None:
     finally:
         cloud.close()
     assert time.monotonic() - started < 60
+
+
+def test_a_state_directory_in_use_is_named_and_not_offered_for_deletion(tmp_path: Path) -> None:
+    import duckdb
+
+    from deployer.errors import LocalEnvironmentError
+
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    store = duckdb.connect(str(state_dir / "cloud.duckdb"))  # another process's local cloud, as far as it can tell
+    try:
+        with pytest.raises(LocalEnvironmentError) as exc:
+            LocalCloud.start(local_settings(state_dir), environ=dict(os.environ), progress=lambda _l: None)  # type: ignore[arg-type]
+    finally:
+        store.close()
+    assert exc.value.message == (
+        f"the local cloud could not start: its state directory {state_dir} is in use by another process "
+        f"(pid {os.getpid()})"
+    )
+    assert "delete" not in exc.value.remedy.replace("do not delete", "")
+    assert "miro-sentinel emulator serve" in exc.value.remedy

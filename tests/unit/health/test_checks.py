@@ -5,8 +5,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from deployer.errors import AzureError
-from deployer.health.checks import check_fetch_failures, check_freshness
+from deployer.health.checks import _guarded, check_fetch_failures, check_freshness
 from deployer.health.model import Status
 
 
@@ -72,3 +74,39 @@ def test_a_failed_last_fetch_fails_with_the_token_remedy() -> None:
     assert result.status is Status.FAIL
     assert result.detail.endswith(": HTTP 401: Unauthorized")
     assert result.data == {"failures": 2, "successes": 5}
+
+
+@pytest.mark.parametrize(
+    ("description", "reason", "remedy_starts"),
+    [
+        ("Data fetch failed ... from https://api.miro.com/v2/audit/logs: HTTP 401: Unauthorized", "Unauthorized",
+         "Miro refused the connector's token (401)"),
+        ("Data fetch failed ...: HTTP 403: Forbidden", "Forbidden", "Miro denied the audit log (403)"),
+        ("Data fetch failed ...: HTTP 429: Too many requests", "Throttled", "Miro rate-limited the connector (429)"),
+        ("Data fetch failed ...: Timeout: read timed out", "Timeout", "the connector could not reach Miro in time"),
+        ("Data fetch failed ...: InvalidResponse: the response body is not valid JSON", "InvalidResponse",
+         "Miro's answer was not what the connector expects (invalid response)"),
+        ("Data fetch failed ...: PagingLoop: the server answered with the same next-page token", "PagingLoop",
+         "Miro sent back the page token it was given (a paging loop)"),
+        ("Data fetch failed ...: HTTP 503: Service Unavailable", "ServerError", "Miro failed on its side (5xx)"),
+        ("Data fetch failed at 14:01:40 for window 2026-01-01T04:01:00Z: something else", "",
+         "read the failure above; TROUBLESHOOTING.md#fetch-failures"),
+    ],
+    ids=["401", "403", "429", "timeout", "invalid response", "paging loop", "5xx", "unknown"],
+)  # fmt: skip
+def test_a_failed_last_fetch_gets_the_remedy_for_what_failed(description: str, reason: str, remedy_starts: str) -> None:
+    query = FakeQuery(
+        [{"Failures": 1, "Successes": 5}],
+        [{"TimeGenerated": None, "Status": "Failure", "Description": description, "Reason": reason}],
+    )
+    result = check_fetch_failures(context(query))
+    assert result.status is Status.FAIL
+    assert result.remedy.startswith(remedy_starts)
+    assert ("401" in result.remedy) == (reason == "Unauthorized")
+
+
+def test_a_check_that_meets_any_exception_is_skipped_saying_why() -> None:
+    result = _guarded(context(FakeQuery(RuntimeError("boom"))), "freshness", "Data freshness", check_freshness, "")
+    assert result.status is Status.SKIPPED
+    assert result.detail == "could not check: unexpected RuntimeError: boom"
+    assert result.external_error

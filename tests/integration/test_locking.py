@@ -1,0 +1,102 @@
+"""One deploy (or destroy) per environment at a time: the second stops naming the first, or waits for it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from deployer.locking import Holder, environment_lock
+from tests.integration.conftest import CANARY, LocalEnv
+from tests.support import REPO_ROOT
+
+
+def held_by_this_test(local_env: LocalEnv, command: str = "deploy") -> AbstractContextManager[Holder]:
+    return environment_lock(
+        local_env.root / ".miro-sentinel" / "local",
+        env_name="local",
+        command=command,
+        wait_seconds=0,
+        progress=lambda _line: None,
+    )
+
+
+def popen(local_env: LocalEnv, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIRO_SENTINEL_", "MIRO_ACCESS_TOKEN"))}
+    env.update({"PYTHONPATH": str(REPO_ROOT), "MIRO_ACCESS_TOKEN": CANARY})
+    return subprocess.Popen(
+        [sys.executable, "-m", "deployer", *args],
+        cwd=local_env.root,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_second_deploy_stops_at_once_naming_the_first_and_touches_nothing(local_env: LocalEnv) -> None:
+    local_env.clear_requests()
+    with held_by_this_test(local_env):
+        run = local_env.cli("deploy", "--env", "local", "--output", "json")
+    assert run.code == 3
+    error = run.json()["error"]
+    assert error["type"] == "EnvironmentLocked"
+    assert error["message"].startswith(
+        f"environment 'local' is locked by `miro-sentinel deploy` (pid {os.getpid()}) since "
+    )
+    assert "lock.wait_seconds" in error["remedy"]
+    assert local_env.requests_log() == []  # neither Miro nor Azure was asked anything
+
+
+def test_destroy_takes_the_same_lock(local_env: LocalEnv) -> None:
+    with held_by_this_test(local_env, "deploy"):
+        run = local_env.cli("destroy", "--env", "local", "--yes")
+    assert run.code == 3
+    assert run.errors[0].startswith("error: environment 'local' is locked by `miro-sentinel deploy`")
+
+
+def test_a_second_deploy_waits_for_the_first_when_asked(local_env: LocalEnv) -> None:
+    lock = held_by_this_test(local_env)
+    lock.__enter__()
+    released = False
+    process = popen(local_env, "deploy", "--env", "local", "--set", "lock.wait_seconds=300")
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        assert line.startswith(f"waiting for `miro-sentinel deploy` (pid {os.getpid()}) since "), line
+        assert "to finish with 'local' (up to 300 s, lock.wait_seconds)" in line
+        lock.__exit__(None, None, None)
+        released = True
+        out, err = process.communicate(timeout=240)
+    finally:
+        if not released:
+            lock.__exit__(None, None, None)
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    local_env.outputs += [out, err]
+    assert process.returncode == 0, err
+
+
+def test_two_deploys_started_together_both_succeed_one_after_the_other(local_env: LocalEnv) -> None:
+    # Without the lock both failed (etag and immutable-id races on the shared local cloud).
+    first = popen(local_env, "deploy", "--env", "local", "--set", "lock.wait_seconds=300", "--output", "json")
+    second = popen(local_env, "deploy", "--env", "local", "--set", "lock.wait_seconds=300", "--output", "json")
+    results = [p.communicate(timeout=280) for p in (first, second)]
+    for process, (out, err) in zip((first, second), results, strict=True):
+        local_env.outputs += [out, err]
+        assert process.returncode == 0, err
+    planned = local_env.cli("plan", "--env", "local", "--output", "json").json()["plan"]
+    assert planned == []
+
+
+def test_the_lock_file_lives_with_the_environments_working_files(local_env: LocalEnv) -> None:
+    run = local_env.cli("deploy", "--env", "local")
+    assert run.code == 0, run.stderr
+    lock_file = Path(local_env.root / ".miro-sentinel" / "local" / "run.lock")
+    assert lock_file.exists()
+    assert lock_file.read_text() == ""  # released: no holder named
+    assert oct(lock_file.stat().st_mode & 0o777) == "0o600"
