@@ -17,11 +17,40 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-__all__ = ["RetryPolicy", "Transient", "backoff_delay"]
+__all__ = ["RetryPolicy", "Transient", "backoff_delay", "transport_reason"]
 
 _LOG = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+#: Words in a transport exception (or its causes) → the reason shown; the exception's own text is never shown,
+#: as it may quote the request.
+_TRANSPORT_REASONS = (
+    ("timed out", "timed out"),
+    ("timeout", "timed out"),
+    ("refused", "connection refused"),
+    ("reset", "connection reset"),
+    ("remotedisconnected", "connection dropped"),
+    ("aborted", "connection dropped"),
+    ("incomplete", "answer cut short"),
+    ("chunk", "answer cut short"),
+    ("name or service not known", "host name not found"),
+    ("nodename nor servname", "host name not found"),
+    ("certificate", "TLS certificate refused"),
+    ("ssl", "TLS failure"),
+)
+
+
+def transport_reason(exc: BaseException, default: str) -> str:
+    """Why a request got no answer (refused, reset, dropped, timed out...), in a few words, or ``default``."""
+    texts: list[str] = []
+    current: BaseException | None = exc
+    while current is not None and len(texts) < 6:
+        texts.append(f"{type(current).__name__} {current!s}".lower())
+        current = current.__cause__ or current.__context__
+    text = " ".join(texts)
+    return next((reason for needle, reason in _TRANSPORT_REASONS if needle in text), default)
 
 
 def backoff_delay(attempt: int, *, base: float = 0.5, cap: float = 30.0, jitter: float = 0.2) -> float:

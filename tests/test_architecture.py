@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,15 @@ def test_the_kql_engine_package_is_neutral(path: Path) -> None:
     relative = str(path.relative_to(REPO_ROOT))
     imported = {n.split(".")[0] for n in _imports(path)}
     assert not imported & {"deployer", "emulator"}, f"{relative} imports {sorted(imported & {'deployer', 'emulator'})}"
+
+
+@pytest.mark.parametrize("path", _python_files(), ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_no_message_calls_a_failure_a_bug(path: Path) -> None:
+    """An operator is told what failed and what to do, never that the tool is broken (issue 14)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    said = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.search(r"\bbugs?\b", node.value, re.I)
+    ]
+    assert not said, f"{path.relative_to(REPO_ROOT)} says 'bug': {said}"

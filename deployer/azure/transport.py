@@ -26,6 +26,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
+from deployer import retry
 from deployer.azure.cloud import AzureCloud
 from deployer.retry import RetryPolicy, Transient
 
@@ -97,21 +98,8 @@ def transport_reason(exc: BaseException) -> str | None:
     """Why a request got no answer (refused, reset, dropped, timed out), or None when it got one."""
     for link in _causes(exc):
         if isinstance(link, ServiceRequestError | ServiceResponseError):
-            text = f"{link!s} {link.__cause__ or ''} {link.__context__ or ''}".lower()
-            for needle, reason in (
-                ("timed out", "timed out"),
-                ("timeout", "timed out"),
-                ("refused", "connection refused"),
-                ("reset", "connection reset"),
-                ("remotedisconnected", "connection dropped"),
-                ("aborted", "connection dropped"),
-                ("incomplete", "answer cut short"),
-                ("name or service not known", "host name not found"),
-                ("certificate", "TLS certificate refused"),
-            ):
-                if needle in text:
-                    return reason
-            return "no answer" if isinstance(link, ServiceResponseError) else "cannot connect"
+            default = "no answer" if isinstance(link, ServiceResponseError) else "cannot connect"
+            return retry.transport_reason(link, default)
     return None
 
 

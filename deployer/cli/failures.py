@@ -2,7 +2,7 @@
 
 :func:`classify` is the one place that decides; the CLI's handler prints what it returns (and, with
 ``--output json``, an error document), and a reliability corpus can feed it any exception and check the
-answer: an exit code in {1, 2, 3, 130}, lines without a traceback, the word "bug" or a secret.
+answer: an exit code in {1, 2, 3, 130}, lines without a traceback or a secret, none blaming the tool itself.
 """
 
 from __future__ import annotations

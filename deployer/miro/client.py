@@ -23,7 +23,7 @@ import requests
 from deployer import __version__
 from deployer.config import Secret
 from deployer.errors import MiroAccessDenied, MiroError, MiroRateLimited, MiroTokenInvalid, MiroUnavailable
-from deployer.retry import backoff_delay
+from deployer.retry import backoff_delay, transport_reason
 
 __all__ = ["AuditPage", "MiroClient", "RateLimit", "TokenInfo", "format_miro_time"]
 
@@ -229,7 +229,9 @@ class MiroClient:
                 wait = self._backoff(attempt)
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 # Refused, reset or dropped connections, and answers cut short: a second try may pass.
-                error = MiroUnavailable(f"cannot connect to Miro at {self._base} ({_transport_reason(exc)})")
+                error = MiroUnavailable(
+                    f"cannot connect to Miro at {self._base} ({transport_reason(exc, type(exc).__name__)})"
+                )
                 cause = exc
                 wait = self._backoff(attempt)
             except requests.RequestException as exc:
@@ -314,26 +316,6 @@ def _explain_rate_limit(error: MiroRateLimited, wait: float, *, beyond: bool, bu
         f"wait about {seconds} s and run again (or raise miro.retry_budget_seconds above {seconds} to let the "
         "deployer wait); another integration may be spending the same token's budget"
     )
-
-
-def _transport_reason(exc: BaseException) -> str:
-    """A short reason for a transport failure, without the exception's text (it may quote the request)."""
-    text = f"{exc!s} {exc.__context__ or ''}".lower()
-    for needle, reason in (
-        ("refused", "connection refused"),
-        ("reset", "connection reset"),
-        ("remotedisconnected", "connection dropped"),
-        ("aborted", "connection dropped"),
-        ("incomplete", "answer cut short"),
-        ("chunk", "answer cut short"),
-        ("name or service not known", "host name not found"),
-        ("nodename nor servname", "host name not found"),
-        ("certificate", "TLS certificate refused"),
-        ("ssl", "TLS failure"),
-    ):
-        if needle in text:
-            return reason
-    return type(exc).__name__
 
 
 def _shown_params(params: Mapping[str, str]) -> str:

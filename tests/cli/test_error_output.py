@@ -133,18 +133,39 @@ def test_json_output_is_one_document_whatever_stops_the_run(
     assert run.stderr.splitlines()[0].startswith(f"error: {message}")  # the same error, for people
 
 
+def in_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], target: str, error: Exception, *args: str
+) -> Run:
+    """Run the CLI in this process with ``target`` (a dotted name) replaced by a function raising ``error``."""
+
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(target, explode)
+    with pytest.raises(SystemExit) as exited:
+        cli_main(list(args))
+    out, err = capsys.readouterr()
+    return Run(int(exited.value.code or 0), out, err)
+
+
 def test_an_unexpected_error_in_a_run_is_a_json_document_too(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def explode(env: object, ui: object) -> None:
-        raise ValueError("Invalid header value b'Bearer canary-unexpected-42'")
-
-    monkeypatch.setattr("deployer.pipeline.check_token_only", explode)
-    with pytest.raises(SystemExit) as exited:
-        cli_main(["check-token", "--env", "local", "--output", "json"])
-    out, err = capsys.readouterr()
-    assert exited.value.code == 3
-    document = one_document(Run(3, out, err))
+    error = ValueError("Invalid header value b'Bearer canary-unexpected-42'")
+    run = in_process(
+        monkeypatch,
+        capsys,
+        "deployer.pipeline.check_token_only",
+        error,
+        "check-token",
+        "--env",
+        "local",
+        "--output",
+        "json",
+    )
+    out, err = run.stdout, run.stderr
+    assert run.code == 3
+    document = one_document(run)
     assert document["error"]["type"] == "InternalError"
     assert document["error"]["message"] == "unexpected ValueError: Invalid header value b'Bearer ********'"
     assert "canary" not in out + err
@@ -154,15 +175,13 @@ def test_an_unexpected_error_in_a_run_is_a_json_document_too(
 def test_an_unexpected_error_before_the_run_is_a_json_document_too(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def explode(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("settings exploded")
-
-    monkeypatch.setattr("deployer.cli._common.load_settings", explode)
-    with pytest.raises(SystemExit) as exited:
-        cli_main(["plan", "--env", "local", "--output", "json"])
-    out, err = capsys.readouterr()
-    assert exited.value.code == 3
-    document = one_document(Run(3, out, err))
+    error = RuntimeError("settings exploded")
+    run = in_process(
+        monkeypatch, capsys, "deployer.cli._common.load_settings", error, "plan", "--env", "local", "--output", "json"
+    )
+    err = run.stderr
+    assert run.code == 3
+    document = one_document(run)
     assert (document["command"], document["environment"]) == ("plan", "local")
     assert document["error"]["message"] == "unexpected RuntimeError: settings exploded"
     assert err.splitlines() == [

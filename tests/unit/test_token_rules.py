@@ -11,18 +11,7 @@ from deployer.config import load_settings
 from deployer.config.secret import MAX_TOKEN_LENGTH
 from deployer.errors import EXIT_USAGE, ConfigError
 from deployer.redaction import REDACTOR
-
-VALID_AZURE = """
-cloud = "azure"
-engine = "arm"
-[azure]
-tenant_id = "11111111-2222-3333-4444-555555555555"
-subscription_id = "66666666-7777-8888-9999-000000000000"
-resource_group = "rg-sentinel"
-location = "westeurope"
-[workspace]
-name = "law-sentinel-prod"
-"""
+from tests.unit.test_config import VALID_AZURE
 
 
 @pytest.fixture
