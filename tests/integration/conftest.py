@@ -97,6 +97,22 @@ class LocalEnv:
         self.outputs += [done.stdout, done.stderr]
         return Run(done.returncode, done.stdout, done.stderr)
 
+    def popen(self, *args: str, token: str | None = CANARY) -> subprocess.Popen[str]:
+        """``cli`` started in the background (pipes for stdout and stderr); the caller collects its output."""
+        child_env = {k: v for k, v in os.environ.items() if not k.startswith(("MIRO_SENTINEL_", "MIRO_ACCESS_TOKEN"))}
+        child_env["PYTHONPATH"] = str(REPO_ROOT)
+        if token is not None:
+            child_env["MIRO_ACCESS_TOKEN"] = token
+        return subprocess.Popen(
+            [sys.executable, "-m", "deployer", *args],
+            cwd=self.root,
+            env=child_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
     def control(self, method: str, path: str, body: Any = None) -> Any:
         response = control_call(self.info, method, path, body)
         assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"

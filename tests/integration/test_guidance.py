@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import queue
 import re
+import subprocess
+import threading
 import time
 
 from tests.integration.conftest import LocalEnv
@@ -91,7 +94,50 @@ def test_deploy_waits_for_a_fresh_poll_after_a_miro_fault_clears(local_env: Loca
         assert time.monotonic() < deadline, f"the poller never failed: {local_env.poller()}"
         local_env.advance(minutes=5)
         time.sleep(0.2)
+    # The fault clears, but the poller has not fetched again when the next deploy reaches its first-poll step.
+    local_env.control("POST", "/ccf/pause")
     local_env.control("DELETE", f"/miro/faults/{fault['id']}")
-    document = deploy(local_env)  # exit 0: the failed fetch from before the deploy is not its answer
+    process = local_env.popen("deploy", "--env", "local", "--output", "json")
+    lines = stderr_lines(process)
+    try:
+        seen = next_line(lines, "first poll…", timeout=150)
+        assert seen, "the deploy never reached its first-poll step"
+        # Had the step taken the failed fetch from before the deploy for its answer, health would follow at once.
+        assert not next_line(lines, "health…", timeout=3)
+        local_env.control("POST", "/ccf/resume")
+        out, _ = process.communicate(timeout=150)
+    finally:
+        local_env.control("POST", "/ccf/resume")
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    local_env.outputs.append(out)
+    assert process.returncode == 0
+    document = json.loads(out)
     assert checks(document)["fetch_failures"]["status"] in ("OK", "WARN")
     assert "last fetch: Success" in next(s for s in document["steps"] if s["name"] == "first poll")["detail"]
+
+
+def stderr_lines(process: subprocess.Popen[str]) -> queue.Queue[str]:
+    """The process's stderr, line by line, read in a thread so a test can wait for a line with a timeout."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.put(line.rstrip("\n"))
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def next_line(lines: queue.Queue[str], wanted: str, *, timeout: float) -> bool:
+    """Whether a line equal to ``wanted`` arrives within ``timeout`` seconds (earlier lines are skipped)."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            if lines.get(timeout=left) == wanted:
+                return True
+        except queue.Empty:
+            return False
+    return False

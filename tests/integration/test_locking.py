@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 from deployer.locking import Holder, environment_lock
-from tests.integration.conftest import CANARY, LocalEnv
-from tests.support import REPO_ROOT
+from tests.integration.conftest import LocalEnv
 
 
 def held_by_this_test(local_env: LocalEnv, command: str = "deploy") -> AbstractContextManager[Holder]:
@@ -20,20 +17,6 @@ def held_by_this_test(local_env: LocalEnv, command: str = "deploy") -> AbstractC
         command=command,
         wait_seconds=0,
         progress=lambda _line: None,
-    )
-
-
-def popen(local_env: LocalEnv, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIRO_SENTINEL_", "MIRO_ACCESS_TOKEN"))}
-    env.update({"PYTHONPATH": str(REPO_ROOT), "MIRO_ACCESS_TOKEN": CANARY})
-    return subprocess.Popen(
-        [sys.executable, "-m", "deployer", *args],
-        cwd=local_env.root,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
     )
 
 
@@ -62,7 +45,7 @@ def test_a_second_deploy_waits_for_the_first_when_asked(local_env: LocalEnv) -> 
     lock = held_by_this_test(local_env)
     lock.__enter__()
     released = False
-    process = popen(local_env, "deploy", "--env", "local", "--set", "lock.wait_seconds=300")
+    process = local_env.popen("deploy", "--env", "local", "--set", "lock.wait_seconds=300")
     try:
         assert process.stderr is not None
         line = process.stderr.readline()
@@ -83,8 +66,8 @@ def test_a_second_deploy_waits_for_the_first_when_asked(local_env: LocalEnv) -> 
 
 def test_two_deploys_started_together_both_succeed_one_after_the_other(local_env: LocalEnv) -> None:
     # Without the lock both failed (etag and immutable-id races on the shared local cloud).
-    first = popen(local_env, "deploy", "--env", "local", "--set", "lock.wait_seconds=300", "--output", "json")
-    second = popen(local_env, "deploy", "--env", "local", "--set", "lock.wait_seconds=300", "--output", "json")
+    first = local_env.popen("deploy", "--env", "local", "--set", "lock.wait_seconds=300", "--output", "json")
+    second = local_env.popen("deploy", "--env", "local", "--set", "lock.wait_seconds=300", "--output", "json")
     results = [p.communicate(timeout=280) for p in (first, second)]
     for process, (out, err) in zip((first, second), results, strict=True):
         local_env.outputs += [out, err]
