@@ -1,14 +1,12 @@
-"""The child's environment (the only place secrets are handed to Terraform) and redaction of output."""
+"""The child's environment: the only place secrets are handed to Terraform (its output passes the one redactor)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["REDACTED", "Redactor", "child_environment", "secret_variable_name"]
-
-REDACTED = "***"
+__all__ = ["child_environment", "secret_variable_name"]
 
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -48,16 +46,3 @@ def child_environment(
     for name, value in secrets.items():
         env[secret_variable_name(name)] = value
     return env
-
-
-class Redactor:
-    """Replaces every secret value in a text with ``***`` (a last line of defence for logs and errors)."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        # Longest first, so a secret that contains another is removed whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text

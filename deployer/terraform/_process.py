@@ -5,6 +5,7 @@ This is the only module of the runner that imports :mod:`subprocess`.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import signal
@@ -19,6 +20,8 @@ from typing import IO, Literal
 __all__ = ["CommandResult", "CommandTimedOut", "run_command"]
 
 Stream = Literal["stdout", "stderr"]
+
+_LOG = logging.getLogger(__name__)
 
 #: Receives each line (without its newline) and the stream it came from.
 LineCallback = Callable[[str, Stream], None]
@@ -79,6 +82,8 @@ def run_command(
     :raises FileNotFoundError: the executable does not exist.
     :raises CommandTimedOut: the command did not finish within ``timeout`` seconds.
     """
+    started = time.monotonic()
+    _LOG.debug("running %s in %s (deadline %.0f s)", " ".join(argv), cwd, timeout)
     process = subprocess.Popen(
         list(argv),
         cwd=cwd,
@@ -129,6 +134,7 @@ def run_command(
     finally:
         for pump in pumps:
             pump.join(timeout=1)
+    _LOG.debug("%s -> exit %d in %.1f s", " ".join(argv[:2]), exit_status, time.monotonic() - started)
     return CommandResult(
         command=tuple(argv),
         exit_status=exit_status,

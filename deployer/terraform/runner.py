@@ -30,7 +30,8 @@ from deployer.errors import (
     TerraformNotFound,
     TerraformVersionTooOld,
 )
-from deployer.terraform._environment import Redactor, child_environment
+from deployer.redaction import redact, register_secrets
+from deployer.terraform._environment import child_environment
 from deployer.terraform._process import CommandResult, CommandTimedOut, run_command
 from deployer.terraform.classify import classify_failure, parse_diagnostics
 from deployer.terraform.results import OutputValue, PlanResult, parse_outputs, parse_plan
@@ -323,7 +324,7 @@ class TerraformRunner:
     ) -> CommandResult:
         if args[0] != "version":
             self.version()
-        redact = Redactor(secrets.values())
+        register_secrets(secrets.values())  # the one redactor masks them in every line and error from here on
         env = child_environment(self._base_env, secrets=secrets, data_dir=self.data_dir)
         argv = [self.binary, *args]
 

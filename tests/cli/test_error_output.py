@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import jsonschema
 import pytest
 
 from deployer.cli import main as cli_main
+from deployer.logs import SDK_LOGGERS
 from tests.cli.conftest import CliRunner, Run
 from tests.support import REPO_ROOT
 
@@ -142,10 +144,24 @@ def in_process(
         raise error
 
     monkeypatch.setattr(target, explode)
-    with pytest.raises(SystemExit) as exited:
-        cli_main(list(args))
+    try:
+        with pytest.raises(SystemExit) as exited:
+            cli_main(list(args))
+    finally:
+        _undo_logging_set_up()
     out, err = capsys.readouterr()
     return Run(int(exited.value.code or 0), out, err)
+
+
+def _undo_logging_set_up() -> None:
+    """The CLI configured this process's logging; leave it as the next test expects to find it."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler.get_name() == "miro-sentinel":
+            root.removeHandler(handler)
+    for name in ("deployer", *SDK_LOGGERS):
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    logging.captureWarnings(False)
 
 
 def test_an_unexpected_error_in_a_run_is_a_json_document_too(

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
+import re
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +16,8 @@ import pytest
 
 from deployer.errors import TerraformError, TerraformNotFound, TerraformVersionTooOld
 from deployer.terraform import PlanResult, TerraformRunner, Timeouts
-from deployer.terraform._environment import Redactor, child_environment
+from deployer.terraform._environment import child_environment
+from deployer.terraform._process import run_command
 from deployer.terraform.runner import VAR_FILE_NAME
 
 SECRET = "s3cr3t-token-value"
@@ -127,10 +131,10 @@ def test_secrets_echoed_by_terraform_are_redacted_everywhere(
     ):
         r.plan({}, secrets={"miro_token": SECRET})
 
-    assert caught.value.message == "terraform plan failed: Bad ***: ***"
-    assert "echo ***" in caught.value.stderr_tail
+    assert caught.value.message == "terraform plan failed: Bad ********: ********"
+    assert "echo ********" in caught.value.stderr_tail
     assert SECRET not in caught.value.stderr_tail
-    assert sorted(progress) == ["  ***", "Error: Bad ***", "echo ***"]  # stdout and stderr interleave freely
+    assert sorted(progress) == ["  ********", "Error: Bad ********", "echo ********"]  # streams interleave freely
 
 
 def test_a_command_past_its_timeout_is_interrupted_then_killed(
@@ -204,12 +208,6 @@ def test_a_secret_name_that_is_not_a_variable_name_is_refused() -> None:
         child_environment({}, secrets={"miro token": SECRET})
 
 
-def test_redactor_removes_the_longest_secret_first() -> None:
-    redact = Redactor(["abc", "abcdef", ""])
-
-    assert redact("x abcdef y abc z") == "x *** y *** z"
-
-
 def test_saved_plans_go_when_a_runner_is_forgotten_without_close(
     workdir: Path, fake_terraform: Callable[..., Path]
 ) -> None:
@@ -223,3 +221,13 @@ def test_saved_plans_go_when_a_runner_is_forgotten_without_close(
     gc.collect()
 
     assert not plan_dir.exists()
+
+
+def test_each_command_is_logged_with_its_exit_status_and_time(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="deployer.terraform._process")
+    argv = [sys.executable, "-c", "import sys; sys.exit(3)"]
+    result = run_command(argv, cwd=tmp_path, env=dict(os.environ), timeout=60)
+    assert result.exit_status == 3
+    said = [r.getMessage() for r in caplog.records if r.name == "deployer.terraform._process"]
+    assert said[0] == f"running {' '.join(argv)} in {tmp_path} (deadline 60 s)"
+    assert re.fullmatch(rf"{re.escape(sys.executable)} -c -> exit 3 in \d+\.\d s", said[-1])
