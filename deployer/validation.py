@@ -136,9 +136,8 @@ def run_validation(
             base = settings.poll_interval_seconds
             wait = min(backoff_delay(retries, base=base, cap=max(base, _FORBIDDEN_BACKOFF_CAP)), left)
             show(
-                f"validation: 403, {exc.message.split(': ', 1)[-1]}; new role assignments take up to 30 minutes "
-                f"to propagate: retry {retries} in {wait:.1f} s ({clock() - started:.0f} s so far, "
-                f"giving up in {left:.0f} s)"
+                f"validation: 403, retry {retries} in {wait:.1f} s ({clock() - started:.0f} s so far, giving up in "
+                f"{left:.0f} s): {exc.message.split(': ', 1)[-1]}; new role assignments take up to 30 minutes"
             )
             sleep(wait)
     accepted_at = dt.datetime.now(dt.UTC)

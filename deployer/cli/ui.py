@@ -30,8 +30,9 @@ class TerminalUi:
         line = redact(line)
         if self._err.is_terminal:
             if replace:
-                # Rewrite the same screen line: carriage return, clear to its end, the new text.
-                self._err.file.write(f"\r\x1b[2K› {line}")
+                # Rewrite the same screen line: carriage return, clear to its end, the new text, cut to fit
+                # (a line that wrapped could not be rewritten).
+                self._err.file.write(f"\r\x1b[2K› {line[: max(10, self._err.width - 3)]}")
                 self._err.file.flush()
                 self._open = True
                 return

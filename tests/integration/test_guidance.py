@@ -71,7 +71,8 @@ def test_role_propagation_retries_back_off_on_one_progress_line(local_env: Local
     assert retries <= 8  # a fixed 0.2 s interval would have made about 25 tries in 5 s
     lines = [line for line in local_env.outputs[-1].splitlines() if line.startswith("validation: 403")]
     assert len(lines) == 1, lines
-    assert "new role assignments take up to 30 minutes to propagate: retry 1 in " in lines[0]
+    assert lines[0].startswith("validation: 403, retry 1 in ")
+    assert lines[0].endswith("; new role assignments take up to 30 minutes")
 
 
 def test_a_403_that_outlasts_the_wait_ends_with_a_hint(local_env: LocalEnv) -> None:
