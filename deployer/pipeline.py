@@ -151,7 +151,7 @@ def _guard(report: RunReport, body: Callable[[], None]) -> RunReport:
         body()
     except Exception as exc:
         report.error = from_exception(exc)
-        _LOG.debug("%s stopped: %s", report.command, report.error.message, exc_info=True)
+        _LOG.debug("%s stopped: %s", report.command, report.error.message)
     finally:
         report.finished_at = dt.datetime.now(dt.UTC)
     return report
