@@ -85,3 +85,13 @@ def test_the_kql_engine_package_is_neutral(path: Path) -> None:
     relative = str(path.relative_to(REPO_ROOT))
     imported = {n.split(".")[0] for n in _imports(path)}
     assert not imported & {"deployer", "emulator"}, f"{relative} imports {sorted(imported & {'deployer', 'emulator'})}"
+
+
+@pytest.mark.parametrize(
+    "path", sorted((REPO_ROOT / "emulator").rglob("*.py")), ids=lambda p: str(p.relative_to(REPO_ROOT))
+)
+def test_the_emulator_imports_nothing_of_the_deployer(path: Path) -> None:
+    """The local cloud judges by Azure's rules, never the product's: it shares only the neutral KQL engine."""
+    relative = str(path.relative_to(REPO_ROOT))
+    imported = {n for n in _imports(path) if n == "deployer" or n.startswith("deployer.")}
+    assert not imported, f"{relative} imports {sorted(imported)}"

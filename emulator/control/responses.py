@@ -104,6 +104,18 @@ class ControlResponses:
             raise _bad(str(exc)) from exc
         return Reply(200, self.cloud.settings.as_dict())
 
+    def get_quirks(self, call: Call) -> Reply:
+        """Every quirk: ``{"quirks": [{"name", "variants", "default", "current", "doc"}]}``."""
+        return Reply(200, {"quirks": self.cloud.quirks.describe()})
+
+    def patch_quirks(self, call: Call) -> Reply:
+        """Switch quirks with ``{"NAME": "VARIANT"}`` (all or none); answers like GET."""
+        try:
+            self.cloud.quirks.update(_json(call))
+        except ValueError as exc:
+            raise _bad(str(exc)) from exc
+        return Reply(200, {"quirks": self.cloud.quirks.describe()})
+
     def list_principals(self, call: Call) -> Reply:
         return Reply(200, {"value": [p.public() for p in self.cloud.directory.all()]})
 

@@ -38,6 +38,8 @@ def service(cloud: Cloud) -> Service:
         ("DELETE", "/requests", r.clear_requests),
         ("POST", "/tables", r.define_table),
         ("POST", "/tables/{table}/rows", r.insert_rows),
+        ("GET", "/quirks", r.get_quirks),
+        ("PATCH", "/quirks", r.patch_quirks),
     )
     return Service(
         "control",
