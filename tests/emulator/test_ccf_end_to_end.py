@@ -88,7 +88,7 @@ def collected_ids(logs: LogsQueryClient, info: dict[str, Any]) -> list[str]:
 
 def health_rows(logs: LogsQueryClient, info: dict[str, Any]) -> list[dict[str, Any]]:
     rows = query(
-        logs, info, f"SentinelHealth | where SentinelResourceName == '{CONNECTOR}' | sort by TimeGenerated asc"
+        logs, info, f"SentinelHealth | where SentinelResourceName == 'ApiPolling-{CONNECTOR}' | sort by TimeGenerated asc"
     )
     for row in rows:  # a dynamic column comes back as JSON text, as from Azure
         row["ExtendedProperties"] = json.loads(row["ExtendedProperties"])
@@ -235,7 +235,7 @@ def test_a_revoked_token_gives_failure_rows_in_sentinel_health_and_no_data(
     assert (row["Reason"], row["SentinelResourceType"], row["SentinelResourceKind"]) == (
         "Unauthorized",
         "Data connector",
-        "RestApiPoller",
+        "ApiPolling",
     )
     assert row["SentinelResourceId"].endswith(f"/providers/Microsoft.SecurityInsights/dataConnectors/{CONNECTOR}")
     assert row["WorkspaceId"] == info["workspace_customer_id"]
