@@ -286,8 +286,10 @@ def _connector_is_young(ctx: HealthContext) -> bool:
 
 def check_fetch_failures(ctx: HealthContext) -> CheckResult:
     title, h, name = "Connector fetches (SentinelHealth)", ctx.settings.health, ctx.target.connector_name
+    # Real workspaces are reported to name a codeless poller "ApiPolling-<name>"; match both forms.
     base = (
-        f"SentinelHealth | where TimeGenerated > ago({h.lookback_hours}h) | where SentinelResourceName == '{name}' "
+        f"SentinelHealth | where TimeGenerated > ago({h.lookback_hours}h) "
+        f"| where SentinelResourceName in ('{name}', 'ApiPolling-{name}') "
         "| where OperationName == 'Data fetch status change'"
     )
     try:

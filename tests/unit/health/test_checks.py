@@ -72,3 +72,10 @@ def test_a_failed_last_fetch_fails_with_the_token_remedy() -> None:
     assert result.status is Status.FAIL
     assert result.detail.endswith(": HTTP 401: Unauthorized")
     assert result.data == {"failures": 2, "successes": 5}
+
+
+def test_fetches_are_found_under_the_bare_and_the_api_polling_name() -> None:
+    query = FakeQuery([{"Failures": 0, "Successes": 3}], [{"TimeGenerated": None, "Status": "Success"}])
+    result = check_fetch_failures(context(query))
+    assert result.status is Status.OK
+    assert all("SentinelResourceName in ('Poller', 'ApiPolling-Poller')" in q for q in query.queries)
