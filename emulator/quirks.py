@@ -164,6 +164,12 @@ class Quirks:
         with self._lock:
             current = dict(self._current)
         return [
-            {"name": q.name, "variants": list(q.variants), "default": q.default, "current": current[q.name], "doc": q.doc}
+            {
+                "name": q.name,
+                "variants": list(q.variants),
+                "default": q.default,
+                "current": current[q.name],
+                "doc": q.doc,
+            }
             for q in QUIRKS
         ]

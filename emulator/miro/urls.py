@@ -13,8 +13,8 @@ from emulator.miro.models import MiroBackend, MiroSettings
 from emulator.miro.responses import MiroResponses, service_error
 
 if TYPE_CHECKING:
-    from emulator.quirks import Quirks
     from emulator.cloud import Cloud
+    from emulator.quirks import Quirks
 
 __all__ = ["PREFIX", "backend", "service"]
 

@@ -88,7 +88,9 @@ def collected_ids(logs: LogsQueryClient, info: dict[str, Any]) -> list[str]:
 
 def health_rows(logs: LogsQueryClient, info: dict[str, Any]) -> list[dict[str, Any]]:
     rows = query(
-        logs, info, f"SentinelHealth | where SentinelResourceName == 'ApiPolling-{CONNECTOR}' | sort by TimeGenerated asc"
+        logs,
+        info,
+        f"SentinelHealth | where SentinelResourceName == 'ApiPolling-{CONNECTOR}' | sort by TimeGenerated asc",
     )
     for row in rows:  # a dynamic column comes back as JSON text, as from Azure
         row["ExtendedProperties"] = json.loads(row["ExtendedProperties"])

@@ -89,7 +89,10 @@ def test_sentinel_health_exists_from_the_start(
 def test_a_name_without_cl_is_refused(emulator: dict[str, Any], loganalytics: LogAnalyticsManagementClient) -> None:
     error = refusal(loganalytics, emulator, "Plain", table("Plain", [("TimeGenerated", "datetime")]))
 
-    assert "Table name 'Plain' is invalid: a custom table's name must start with a letter, contain only letters, digits and '_', and end with '_CL'." in error.message
+    assert (
+        "Table name 'Plain' is invalid: a custom table's name must start with a letter, contain only letters, digits and '_', and end with '_CL'."
+        in error.message
+    )
 
 
 def test_timegenerated_is_required(emulator: dict[str, Any], loganalytics: LogAnalyticsManagementClient) -> None:
@@ -142,7 +145,10 @@ def test_names_longer_than_45_characters_are_refused(
         loganalytics, emulator, "Long_CL", table("Long_CL", [("TimeGenerated", "datetime"), (long_name, "string")])
     )
 
-    assert f"Column name '{long_name}' is invalid: it must start with a letter, contain only letters, digits and '_', and be 2 to 45 characters long." in error.message
+    assert (
+        f"Column name '{long_name}' is invalid: it must start with a letter, contain only letters, digits and '_', and be 2 to 45 characters long."
+        in error.message
+    )
 
 
 def test_more_than_500_columns_are_refused(

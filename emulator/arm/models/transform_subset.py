@@ -17,7 +17,8 @@ What the page lists, and so what passes here:
 * the scalar functions in :data:`FUNCTIONS`, the literals of every scalar type, and dynamic member access.
 
 Decided on evidence rather than on the page: ``iff`` (not listed; ``iif`` is) is accepted, because the
-official Microsoft Sentinel Miro solution's DCR uses it and deploys.
+official Microsoft Sentinel Miro solution's DCR uses it and deploys. ``not()`` is not listed either and,
+with no such evidence, is refused (write ``!=``, ``!has``... instead).
 """
 
 from __future__ import annotations
@@ -50,8 +51,6 @@ FUNCTIONS = frozenset(
         *("gettype", "isnotnull", "isnull"),
         # Only in transforms (the page's "special functions"), and the tabular helper it lists.
         *("parse_cef_dictionary", "geo_location", "columnifexists"),
-        # Logical negation is a function in KQL's grammar.
-        "not",
         # Accepted on evidence: the official Sentinel Miro DCR uses it.
         "iff",
     ]
@@ -183,9 +182,7 @@ def subset_violations(text: str, *, datatable: bool = False) -> list[SubsetViola
         if kind == "QueryStatement":
             source = _source(node)
             if source is not None and source not in ("source", "print", "datatable") and source not in declared:
-                found.append(
-                    _at(node, source, f"'{source}' is not a supported source; only 'source' and 'print' are")
-                )
+                found.append(_at(node, source, f"'{source}' is not a supported source; only 'source' and 'print' are"))
     return sorted(found, key=lambda v: (v.line, v.column))
 
 
