@@ -59,6 +59,12 @@ def service(cloud: Cloud) -> Service:
         Route("GET", PREFIX + "/v2/audit/logs", r.get_audit_logs, operation="enterprise-get-audit-logs"),
         Route("GET", PREFIX + "/v1/oauth-token", r.get_token_info, operation="token-info"),
     ]
+    # Miro serves these two paths with GET only: other methods answer 405, before the catch-all's 501.
+    routes += [
+        Route(method, PREFIX + path, r.method_not_allowed, operation="MethodNotAllowed")
+        for path in ("/v2/audit/logs", "/v1/oauth-token")
+        for method in ("POST", "PUT", "PATCH", "DELETE")
+    ]
     routes += [
         Route(method, PREFIX + "/{rest:path}", r.not_implemented, operation="NotImplemented")
         for method in ("GET", "POST", "PUT", "PATCH", "DELETE")

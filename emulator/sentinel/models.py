@@ -159,6 +159,8 @@ class SentinelBackend:
     def put_definition(self, caller: Principal, workspace: Resource, name: str, body: Any) -> tuple[Resource, bool]:
         resource_id = _extension_id(workspace, DEFINITION_TYPE, name)
         self._cloud.arm.roles.authorize(caller, f"{DEFINITION_TYPE}/write", resource_id)
+        if not self.is_onboarded(workspace):
+            raise errors.not_onboarded(workspace.name)
         if not _DEFINITION_NAME.match(name):
             raise errors.bad_request(
                 f"The data connector definition name '{name}' is invalid: use letters, digits, '-' and '_'.",

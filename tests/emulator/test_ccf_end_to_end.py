@@ -158,10 +158,11 @@ def test_the_rows_are_shaped_by_the_projects_transform(
 def test_nothing_is_lost_or_duplicated_when_miro_answers_429_and_5xx_mid_way(
     info: dict[str, Any], control: Control, sentinel: SentinelArm, pipeline: MiroPipeline, logs: LogsQueryClient
 ) -> None:
-    # Given Miro failing on later pages: 503 three times in a row, then 429s, 502s and a broken body
+    # Given Miro failing on later pages: 503 three times in a row, then 429s (a real budget resets on the wall
+    # clock, up to a minute away: these say Retry-After 0), 502s and a broken body
     faults = [
         {"kind": "status", "status": 503, "on": "next_page", "count": 3},
-        {"kind": "status", "status": 429, "on": "next_page", "skip": 4, "count": 2},
+        {"kind": "status", "status": 429, "on": "next_page", "skip": 4, "count": 2, "retry_after": 0},
         {"kind": "status", "status": 502, "on": "next_page", "skip": 9, "count": 2},
         {"kind": "malformed", "on": "next_page", "skip": 12, "count": 1},
     ]

@@ -65,9 +65,13 @@ class Health:
 class Rig:
     """A poller with the official settings, the local Miro, a manual clock and recording sinks."""
 
-    def __init__(self, *, rate: float = 60, token: str | None = None, send: Any = None) -> None:
+    def __init__(
+        self, *, rate: float = 60, token: str | None = None, send: Any = None, wall_second: float = 300.1
+    ) -> None:
         self.clock = ManualClock(CREATED, time_scale=600)
-        self.miro = MiroBackend(clock=self.clock, documents=MemoryDocuments(), secret="s")
+        # Miro's rate-limit minutes follow the wall clock; here it stands still (by default at 12:05:00.1).
+        self.wall = lambda: CREATED.timestamp() + wall_second
+        self.miro = MiroBackend(clock=self.clock, documents=MemoryDocuments(), secret="s", wall=self.wall)
         self.miro.apply_settings({"events_per_minute": rate, "credits_per_minute": 10_000_000})
         self.http = InProcessMiro(self.miro)
         self.ingestor = Ingestor()
@@ -93,6 +97,7 @@ class Rig:
             clock=self.clock,
             sleep=self.sleep,
             save=lambda s: self.saved.append(s.as_dict()),
+            wall=self.wall,
         )
 
     def sleep(self, seconds: float) -> bool:
@@ -148,7 +153,7 @@ def test_a_window_is_fetched_only_once_it_has_ended() -> None:
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503])
 def test_throttling_and_server_errors_mid_window_lose_nothing_and_duplicate_nothing(status: int) -> None:
-    rig = Rig()
+    rig = Rig(wall_second=359.999)  # a 429's minute ends at once
     rig.miro.faults.add({"kind": "status", "status": status, "on": "next_page", "count": 2})
     rig.miro.faults.add({"kind": "status", "status": status, "on": "next_page", "skip": 3, "count": 1})
     rig.run_windows(3)
@@ -158,12 +163,13 @@ def test_throttling_and_server_errors_mid_window_lose_nothing_and_duplicate_noth
     assert sum(r.attempts for r in rig.health.reports) == sum(r.pages + 1 for r in rig.health.reports) + 3
 
 
-def test_a_429_waits_until_the_rate_limit_resets_on_the_clouds_clock() -> None:
+def test_a_429_waits_until_the_rate_limit_resets_on_the_wall_clock() -> None:
     rig = Rig()
     rig.miro.faults.add({"kind": "status", "status": 429, "on": "next_page", "count": 1})
     rig.run_windows(1)
-    # The second request (after 0.1 s of rateLimitQPS spacing) gets the 429 at 12:05:00.1; the minute resets at 12:06.
-    assert rig.sleeps[:2] == [pytest.approx(0.1), pytest.approx(59.9 + 0.05)]
+    # The 429 comes at 12:05:00.1 on the wall clock and the minute resets at 12:06: 59.95 real seconds,
+    # which at 600 virtual seconds per real one is that many virtual seconds of sleep.
+    assert rig.sleeps[:2] == [pytest.approx(0.1), pytest.approx((59.9 + 0.05) * 600)]
 
 
 def test_retry_after_is_real_seconds_and_is_honoured_first() -> None:

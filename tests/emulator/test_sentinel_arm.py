@@ -80,9 +80,8 @@ def test_connectors_need_an_onboarded_workspace(sentinel: SentinelArm, connector
     assert sentinel.delete("onboardingStates", "default").status_code == 200
     status, code, message = error(sentinel.put(CONNECTORS, CONNECTOR, connector))
     assert (status, code) == (400, "BadRequest")
-    assert message == (
-        "The workspace 'law-miro-sentinel-local' is not onboarded to Microsoft Sentinel "
-        "(Microsoft.SecurityInsights/onboardingStates/default is missing)."
+    assert message.startswith(
+        "Workspace 'law-miro-sentinel-local' is not onboarded to Microsoft Sentinel. Please onboard through the portal"
     )
     assert sentinel.put("onboardingStates", "default", {"properties": {}}).status_code == 201
     assert sentinel.put(CONNECTORS, CONNECTOR, connector).status_code == 201

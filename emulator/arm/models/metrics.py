@@ -11,6 +11,7 @@ with ``and``. ``top`` limits the number of series. An aggregation the metric doe
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -49,6 +50,9 @@ def query_rule_metrics(
     top: str | None,
 ) -> MetricsResult:
     now = cloud.clock.now()
+    if timespan and "%" in timespan:
+        # The Azure CLI encodes the timespan twice (``%253A``); Azure decodes what is left, so does this.
+        timespan = urllib.parse.unquote(timespan)
     try:
         start, end = parse_interval(timespan, now=now) if timespan else (now - dt.timedelta(hours=1), now)
     except ValueError as exc:
