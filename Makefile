@@ -8,7 +8,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 CHECKOV := $(VENV)/checkov/bin/checkov
 
-.PHONY: help setup demo test lint typecheck unit terraform-check workflows-check bench clean
+.PHONY: help setup demo test lint typecheck unit terraform-check workflows-check bench clean az-cli
 
 help:
 	@echo "make demo   - set up, then deploy into the local cloud and show the health report"
@@ -47,6 +47,10 @@ terraform-check: setup
 	@scripts/terraform-check
 
 test: lint typecheck terraform-check unit
+
+# Optional: the Azure CLI in its own environment, for the test that drives the real `az` (skipped without it).
+az-cli:
+	@scripts/setup-az $(VENV)/az
 
 bench: setup
 	$(PY) -m benchmarks $(BENCH)
