@@ -1,4 +1,4 @@
-"""The poller as a plain class: the official Miro settings against the local Miro, in process.
+"""The poller as a plain class: the project's Miro settings (the official solution's) against the local Miro, in process.
 
 The clock is manual (the poller's waits move it), the HTTP function hands requests to the Miro
 backend, and the ingestor records what it is given. The HTTPS and ingestion paths are covered by
@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import pytest
-from ccf_support import InProcessMiro, official_properties
+from ccf_support import InProcessMiro, poller_properties
 
 from emulator.ccf.config import read_poller_config
 from emulator.ccf.poller import (
@@ -28,9 +28,6 @@ from emulator.ccf.poller import (
 from emulator.extension import ManualClock, MemoryDocuments
 from emulator.miro.models import MiroBackend
 from emulator.miro.times import to_micros
-from tests.support import requires_shared
-
-pytestmark = requires_shared
 
 CREATED = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
 WINDOW = dt.timedelta(minutes=5)
@@ -63,7 +60,7 @@ class Health:
 
 
 class Rig:
-    """A poller with the official settings, the local Miro, a manual clock and recording sinks."""
+    """A poller with the project's settings, the local Miro, a manual clock and recording sinks."""
 
     def __init__(
         self, *, rate: float = 60, token: str | None = None, send: Any = None, wall_second: float = 300.1
@@ -82,7 +79,7 @@ class Rig:
         self.poller = self.make(PollState(window_start_us=to_micros(CREATED), origin_us=to_micros(CREATED)), send=send)
 
     def make(self, state: PollState, *, send: Any = None, **changes: Any) -> WindowPoller:
-        props = official_properties(self.token)
+        props = poller_properties(self.token)
         for section, values in changes.items():
             props[section].update(values)
         return WindowPoller(
