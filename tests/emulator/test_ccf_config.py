@@ -19,8 +19,16 @@ def problems(props: dict[str, Any]) -> list[tuple[str, str, bool]]:
     return [(p.path, p.message, p.unsupported) for p in refused.value.problems]
 
 
-def test_the_projects_miro_poller_settings_are_read() -> None:
-    config = read_poller_config(poller_properties("tok"))
+@pytest.mark.parametrize(
+    ("properties", "definition"),
+    [
+        (poller_properties, "MiroSentinelAuditLogs"),
+        pytest.param(official_properties, "MiroAuditLogsDataConnector", marks=requires_shared),
+    ],
+    ids=["ours", "official"],
+)
+def test_the_miro_poller_settings_are_read(properties: Any, definition: str) -> None:
+    config = read_poller_config(properties("tok"))
     assert config.auth_headers == {"Authorization": "Bearer tok"}
     assert (config.window_minutes, config.retry_count, config.timeout_seconds, config.rate_limit_qps) == (
         5,
@@ -33,25 +41,7 @@ def test_the_projects_miro_poller_settings_are_read() -> None:
     assert config.query_parameters["limit"] == "100" and config.headers["Accept"] == "application/json"
     assert config.paging is not None and config.paging.parameter == "cursor"
     assert [p.text for p in config.events_paths] == ["$.data"]
-    assert config.definition_name == "MiroSentinelAuditLogs" and config.is_active
-
-
-@requires_shared
-def test_the_official_miro_poller_settings_are_read() -> None:
-    config = read_poller_config(official_properties("tok"))
-    assert config.auth_headers == {"Authorization": "Bearer tok"}
-    assert (config.window_minutes, config.retry_count, config.timeout_seconds, config.rate_limit_qps) == (
-        5,
-        3,
-        60.0,
-        10.0,
-    )
-    assert config.render_time(dt.datetime(2025, 12, 5, 10, 5, tzinfo=dt.UTC)) == "2025-12-05T10:05:00.00Z"
-    assert (config.start_parameter, config.end_parameter) == ("createdAfter", "createdBefore")
-    assert config.query_parameters["limit"] == "100" and config.headers["Accept"] == "application/json"
-    assert config.paging is not None and config.paging.parameter == "cursor"
-    assert [p.text for p in config.events_paths] == ["$.data"]
-    assert config.definition_name == "MiroAuditLogsDataConnector" and config.is_active
+    assert config.definition_name == definition and config.is_active
 
 
 @pytest.mark.parametrize("name", ["APIKey", "ApiKey", "apiKey", "apikey"])
