@@ -134,7 +134,7 @@ class Quirks:
         with self._lock:
             return self._current[name]
 
-    def is_(self, name: str, variant: str) -> bool:
+    def chosen(self, name: str, variant: str) -> bool:
         """Whether quirk ``name`` is at ``variant`` (a typo in either raises ``ValueError``)."""
         _check(name, variant)
         return self[name] == variant

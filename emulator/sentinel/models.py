@@ -223,7 +223,9 @@ class SentinelBackend:
     def render(self, resource: Resource) -> dict[str, Any]:
         """A resource as the ARM API answers it (connectors per quirk ``connector_api_key_in_post_payload``)."""
         answer = resource.to_dict()
-        if resource.type == CONNECTOR_TYPE and self._cloud.quirks.is_("connector_api_key_in_post_payload", "present"):
+        if resource.type == CONNECTOR_TYPE and self._cloud.quirks.chosen(
+            "connector_api_key_in_post_payload", "present"
+        ):
             props = answer.get("properties") or {}
             auth = props.get(_key(props, "auth"))
             if isinstance(auth, dict) and str(auth.get(_key(auth, "type"), "")).lower() == "apikey":
@@ -269,7 +271,7 @@ class SentinelBackend:
             # Learn: "the update requires the etag value" (the create does not); a spec issue says it no
             # longer does: quirk connector_update_etag. A stale etag is refused either way.
             if etag in (None, ""):
-                if self._cloud.quirks.is_("connector_update_etag", "required"):
+                if self._cloud.quirks.chosen("connector_update_etag", "required"):
                     raise errors.etag_required(name)
             elif etag != previous.body.get("etag"):
                 raise errors.etag_mismatch(name)

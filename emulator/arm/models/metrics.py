@@ -90,7 +90,7 @@ def query_rule_metrics(
                 )
         chosen = tuple(by_name[a.lower()] for a in requested) or (definition.primary_aggregation,)
         unsupported = [a for a in chosen if a not in definition.supported]
-        if unsupported and cloud.quirks.is_("dcr_metric_aggregations", "strict"):
+        if unsupported and cloud.quirks.chosen("dcr_metric_aggregations", "strict"):
             raise errors.bad_request(
                 "BadRequest",
                 f"Metric: {name} does not support the requested aggregation type: {unsupported[0]}; supported: "

@@ -295,7 +295,7 @@ class DataCollectionRules:
                     streams[stream],
                     resolved[0][1],
                     now=now,
-                    datatable=self._cloud.quirks.is_("transform_datatable", "accepted"),
+                    datatable=self._cloud.quirks.chosen("transform_datatable", "accepted"),
                 )
                 if isinstance(result, TransformProblem):
                     problem(result.code, result.message, target)
