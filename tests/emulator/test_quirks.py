@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from azure.core.exceptions import HttpResponseError
 from azure.mgmt.loganalytics import LogAnalyticsManagementClient
 from azure.mgmt.monitor import MonitorManagementClient
 from azure.monitor.ingestion import LogsIngestionClient
@@ -174,8 +181,6 @@ def test_an_update_without_an_etag_follows_the_quirk(
 def test_an_unsupported_metric_aggregation_follows_the_quirk(
     http: Http, monitor: MonitorManagementClient, pipeline: Pipeline, variant: str, refused: bool
 ) -> None:
-    from azure.core.exceptions import HttpResponseError
-
     quirk(http, "dcr_metric_aggregations", variant)
 
     def read() -> Any:
@@ -216,3 +221,27 @@ def test_retry_after_on_miros_429_follows_the_quirk(
     throttled = http.session.get(url, headers=headers, timeout=30)
     assert throttled.status_code == 429
     assert ("Retry-After" in throttled.headers) is sent
+
+
+@pytest.mark.slow
+def test_serve_starts_with_the_quirks_given_on_its_command_line(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "emulator", "serve", "--state-dir", str(tmp_path),
+            "--quirk", "table_column_type_casing=datetime", "--quirk", "miro_credits_per_minute=100000",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        info = json.loads(process.stdout.readline())
+        answer = requests.get(info["control_endpoint"] + "/quirks", verify=info["ca_cert"], timeout=30).json()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    current = {q["name"]: q["current"] for q in answer["quirks"]}
+    assert current["table_column_type_casing"] == "datetime"
+    assert current["miro_credits_per_minute"] == "100000"
+    assert current["sentinel_health_resource_name"] == "prefixed"
