@@ -18,7 +18,7 @@ from azure.mgmt.loganalytics import LogAnalyticsManagementClient
 from azure.mgmt.monitor import MonitorManagementClient
 from azure.monitor.ingestion import LogsIngestionClient
 from azure.monitor.query import LogsQueryClient
-from local_cloud import EVENTS_STREAM, EVENTS_TABLE, Http, Pipeline, events_rule_body
+from local_cloud import EVENTS_STREAM, EVENTS_TABLE, Http, Pipeline, control_headers, events_rule_body
 from part2_cloud import Clients, SentinelArm
 
 from deployer.dcr import bodies
@@ -68,7 +68,9 @@ def test_a_patch_switches_a_quirk_and_a_reset_switches_it_back(http: Http, cloud
 def test_an_unknown_quirk_or_variant_is_refused_and_nothing_changes(
     http: Http, cloud: Any, body: dict[str, str], message: str
 ) -> None:
-    answer = http.session.request("PATCH", http.info["control_endpoint"] + "/quirks", json=body, timeout=30)
+    answer = http.session.request(
+        "PATCH", http.info["control_endpoint"] + "/quirks", json=body, headers=control_headers(http.info), timeout=30
+    )
     assert answer.status_code == 400
     assert message in answer.json()["error"]["message"]
     assert cloud.quirks["table_column_type_casing"] == "dateTime"
@@ -237,7 +239,9 @@ def test_serve_starts_with_the_quirks_given_on_its_command_line(tmp_path: Path) 
     try:
         assert process.stdout is not None
         info = json.loads(process.stdout.readline())
-        answer = requests.get(info["control_endpoint"] + "/quirks", verify=info["ca_cert"], timeout=30).json()
+        answer = requests.get(
+            info["control_endpoint"] + "/quirks", headers=control_headers(info), verify=info["ca_cert"], timeout=30
+        ).json()
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
