@@ -144,7 +144,7 @@ def _describe(plan: ProvisionPlan) -> str:
 
 def _confirm(run: _Run, env: Environment, plan: ProvisionPlan, *, yes: bool, destroy: bool) -> None:
     settings = env.settings
-    needs = destroy or (not settings.is_local and plan.has_changes)
+    needs = destroy or (env.profile.confirm_changes and plan.has_changes)
     if not needs or yes:
         return
     if not run.ui.interactive:
@@ -211,9 +211,7 @@ def deploy(env: Environment, ui: Ui, *, yes: bool) -> RunReport:
 
     def body() -> None:
         run.report.steps.append(StepResult("settings", "ok", "valid"))
-        token = _token(run, env)
-        if env.local is not None:
-            ui.progress(f"local cloud: Miro token registered for '{token.organization_name}'")
+        _token(run, env)
         engine = env.engine()
         with run.step("plan") as step:
             planned = engine.plan()
@@ -229,9 +227,9 @@ def deploy(env: Environment, ui: Ui, *, yes: bool) -> RunReport:
             step.detail = f"{counts['created']} created, {counts['updated']} updated, {counts['deleted']} deleted"
         outputs = applied.outputs or engine.outputs()
         _validate(run, env, outputs)
-        if env.local is not None:
-            with run.step("first poll") as step:
-                step.detail = env.local.wait_for_first_poll(env.target.connector_name)
+        for extra in env.profile.post_deploy_steps():
+            with run.step(extra.name) as step:
+                step.detail = extra.run(env.target)
         _health(run, env, outputs, None)
 
     return _guard(report, body)
