@@ -39,7 +39,7 @@ class LocalProfile:
         try:
             if settings.miro_token is not None:
                 control.register_miro_token(settings.miro_token)
-                progress("local cloud: the Miro token is registered in the local Miro")
+                progress("local cloud: the local Miro knows the token in MIRO_ACCESS_TOKEN")
         except BaseException:
             profile.close()
             raise
