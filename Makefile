@@ -8,13 +8,14 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 CHECKOV := $(VENV)/checkov/bin/checkov
 
-.PHONY: help setup demo test lint typecheck unit terraform-check workflows-check bench clean
+.PHONY: help setup demo test lint typecheck unit terraform-check workflows-check bench clean az-cli acceptance
 
 help:
 	@echo "make demo   - set up, then deploy into the local cloud and show the health report"
 	@echo "make test   - set up, then lint, type check, static checks and the whole test suite"
 	@echo "make setup  - create or refresh .venv/ (idempotent)"
 	@echo "make bench  - benchmarks (not tests): throughput, latency, memory"
+	@echo "make acceptance ENV=local|NAME - the deploy/redeploy/validate/health/destroy scenarios against ENV"
 
 # Re-run the install only when the dependency files change; a second `make setup` is a no-op.
 $(STAMP): pyproject.toml requirements/constraints.txt scripts/setup
@@ -47,6 +48,15 @@ terraform-check: setup
 	@scripts/terraform-check
 
 test: lint typecheck terraform-check unit
+
+# The acceptance scenarios against ENV: ENV=local for the local cloud, ENV=NAME for envs/NAME.toml on its
+# tenant (sign in first; MIRO_ACCESS_TOKEN set). Without ENV every scenario is skipped, saying why.
+acceptance: setup
+	ACCEPTANCE_ENV="$(ENV)" $(BIN)/pytest -rs tests/acceptance
+
+# Optional: the Azure CLI in its own environment, for the test that drives the real `az` (skipped without it).
+az-cli:
+	@scripts/setup-az $(VENV)/az
 
 bench: setup
 	$(PY) -m benchmarks $(BENCH)

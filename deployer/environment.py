@@ -1,4 +1,4 @@
-"""The live connections of one environment: Azure (or the local cloud) and Miro, opened lazily.
+"""The live connections of one environment: its target's Azure (real or local) and Miro, opened lazily.
 
 Nothing connects until first used, so a command that fails early (a bad token) touches nothing in Azure.
 """
@@ -10,11 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from deployer.azure.arm import ArmClient
-from deployer.azure.cloud import PUBLIC_CLOUD, AzureCloud
-from deployer.azure.credentials import TokenCredential, credential_for, signed_in_object_id
+from deployer.azure.cloud import AzureCloud
+from deployer.azure.credentials import TokenCredential, signed_in_object_id
 from deployer.azure.engine import ArmEngine
 from deployer.azure.ingestion import IngestionClient
 from deployer.azure.keyvault import read_secret
@@ -24,14 +23,12 @@ from deployer.dcr.spec import DcrSpec, load_spec
 from deployer.errors import ConfigError, ConfigProblem
 from deployer.locking import environment_lock
 from deployer.miro.client import MiroClient
+from deployer.profile import Profile, profile_for
 from deployer.provision import DeploymentOutputs, Engine, ProgressCallback, Target
 from deployer.retry import RetryPolicy
 from deployer.terraform.backend import BackendSettings
 from deployer.terraform.engine import TerraformEngine
 from deployer.terraform.runner import Timeouts
-
-if TYPE_CHECKING:
-    from deployer.local import LocalCloud
 
 __all__ = ["WORK_DIR", "Environment", "spec_for", "target_for"]
 
@@ -107,27 +104,19 @@ class Environment:
         ):
             yield
 
-    # --- local cloud ----------------------------------------------------------------------------------
+    # --- the target -----------------------------------------------------------------------------------
 
     @cached_property
-    def local(self) -> LocalCloud | None:
-        """The running local cloud (started, or attached to, on first use); None for Azure environments."""
-        if not self._given.is_local:
-            return None
-        from deployer.local import LocalCloud  # the one module allowed to reach the emulator
-
-        cloud = LocalCloud.start(self._given.local, environ=self._given.process_env, progress=self._progress)
-        self._closers.append(cloud)
-        if self._given.miro_token is not None:
-            cloud.register_miro_token(self._given.miro_token)
-        return cloud
+    def profile(self) -> Profile:
+        """Where this environment deploys (Azure, or the local cloud started or attached to on first use)."""
+        profile = profile_for(self._given, progress=self._progress)
+        self._closers.append(profile)
+        return profile
 
     @cached_property
     def settings(self) -> Settings:
-        """The settings, with the local cloud's subscription, workspace and Miro filled in."""
-        if self.local is None:
-            return self._given
-        return self.local.apply_to(self._given)
+        """The settings, with what the target decides filled in (the local cloud's ids, workspace, Miro)."""
+        return self.profile.overlay(self._given)
 
     # --- Azure ----------------------------------------------------------------------------------------
 
@@ -137,13 +126,11 @@ class Environment:
         s = self.settings
         if s.miro_token is None and s.miro.token_source == "keyvault":
             return read_secret(s.miro.keyvault_secret_id, self.credential, self.cloud, retry=self.retry)
-        if s.miro_token is None and self.local is not None:
-            return Secret(self.local.ready.miro_token)  # the local Miro's own valid token
-        return s.miro_token
+        return s.miro_token if s.miro_token is not None else self.profile.default_miro_token()
 
     @cached_property
     def cloud(self) -> AzureCloud:
-        return self.local.cloud if self.local is not None else PUBLIC_CLOUD
+        return self.profile.cloud()
 
     @cached_property
     def retry(self) -> RetryPolicy:
@@ -153,9 +140,7 @@ class Environment:
 
     @cached_property
     def credential(self) -> TokenCredential:
-        if self.local is not None:
-            return self.local.credential()
-        return credential_for(self.settings.azure.credential, tenant_id=self.settings.azure.tenant_id)
+        return self.profile.credential(self.settings)
 
     @cached_property
     def spec(self) -> DcrSpec:
@@ -174,9 +159,12 @@ class Environment:
 
     @cached_property
     def arm(self) -> ArmClient:
-        poll = 0.5 if self.local is not None else 10.0
         client = ArmClient(
-            self.credential, self.cloud, self.settings.azure.subscription_id, poll_interval=poll, retry=self.retry
+            self.credential,
+            self.cloud,
+            self.settings.azure.subscription_id,
+            poll_interval=self.profile.arm_poll_interval,
+            retry=self.retry,
         )
         self._closers.append(client)
         return client
@@ -257,13 +245,13 @@ class Environment:
             timeout=s.miro.timeout_seconds,
             max_attempts=s.miro.max_attempts,
             retry_budget=s.miro.retry_budget_seconds,
-            verify=self.cloud.verify if self.local is not None else True,
+            verify=self.profile.miro_verify(),
         )
         self._closers.append(client)
         return client
 
     def close(self) -> None:
-        """Close every client, and stop the local cloud if this process started it."""
+        """Close every client, and the profile (which stops the local cloud if this process started it)."""
         while self._closers:
             closer = self._closers.pop()
             close = getattr(closer, "close", None)

@@ -174,7 +174,7 @@ def _describe(plan: ProvisionPlan) -> str:
 
 def _confirm(run: _Run, env: Environment, plan: ProvisionPlan, *, yes: bool, destroy: bool) -> None:
     settings = env.settings
-    needs = destroy or (not settings.is_local and plan.has_changes)
+    needs = destroy or (env.profile.confirm_changes and plan.has_changes)
     if not needs or yes:
         _LOG.debug("confirmation: %s", "not needed" if not needs else "given by --yes")
         return
@@ -251,12 +251,10 @@ def deploy(env: Environment, ui: Ui, *, yes: bool) -> RunReport:
 
 def _deploy(run: _Run, env: Environment, *, yes: bool) -> None:
     report, ui = run.report, run.ui
-    token = _token(run, env)
-    polled = None
-    if env.local is not None:
-        ui.progress(f"local cloud: Miro token registered for '{token.organization_name}'")
-        # What the local poller has done before this deploy: the first-poll step waits for a newer fetch.
-        polled = env.local.poll_mark(env.settings.resources.connector_name)
+    _token(run, env)
+    # Prepared before anything is written, so a step that waits for news (the local cloud's first poll)
+    # counts only what happens from here on.
+    extras = env.profile.post_deploy_steps(env.settings)
     engine = env.engine()
     with run.step("plan") as step:
         planned = engine.plan()
@@ -272,9 +270,9 @@ def _deploy(run: _Run, env: Environment, *, yes: bool) -> None:
         step.detail = f"{counts['created']} created, {counts['updated']} updated, {counts['deleted']} deleted"
     outputs = applied.outputs or engine.outputs()
     _validate(run, env, outputs)
-    if env.local is not None:
-        with run.step("first poll") as step:
-            step.detail = env.local.wait_for_first_poll(env.target.connector_name, after=polled)
+    for extra in extras:
+        with run.step(extra.name) as step:
+            step.detail = extra.run(env.target)
     _health(run, env, outputs, None)
 
 

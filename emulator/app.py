@@ -110,7 +110,7 @@ class EmulatorApp:
         if refusal is not None:
             reply = refusal
         elif match is None:
-            reply = not_implemented(request.method, path).reply
+            reply = self._unmatched(request.method, path)
         elif fault is not None and fault.status:
             reply = self._fault_reply(match, fault)
         else:
@@ -146,6 +146,15 @@ class EmulatorApp:
         except EmulatorError as exc:
             return exc.reply
         return None
+
+    def _unmatched(self, method: str, path: str) -> Reply:
+        """405 in the owning service's shape when the path is served with other methods; 501 otherwise."""
+        service, methods = self.router.methods_for(path)
+        if service is None:
+            return not_implemented(method, path).reply
+        reply = service.error(405, f"The requested resource does not support http method '{method}'.").reply
+        reply.headers["Allow"] = ", ".join(methods)
+        return reply
 
     def _fault_reply(self, match: RouteMatch, fault: Fault) -> Reply:
         message = fault.message or f"Injected fault {fault.id} (local cloud control API)."

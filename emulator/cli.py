@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from emulator.cloud import Settings
+from emulator.quirks import parse_quirk_options
 from emulator.ready import OWNER_CHILD, OWNER_SERVE, SERVER_FILE, ServerRecord
 from emulator.server import EmulatorServer, ListenError
 from emulator.statedir import StateDirError, ensure_private_dir, private_umask
@@ -83,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="end with process PID: for a command that starts the cloud for itself, holding a pipe on "
         "its standard input (its end means the command is gone); nobody else attaches to such a cloud",
+    )
+    serve.add_argument(
+        "--quirk",
+        action="append",
+        default=[],
+        metavar="NAME=VARIANT",
+        help="choose a variant of one of Azure's open questions (repeatable; see GET /_emulator/quirks)",
     )
     serve.add_argument("--log-level", default="INFO", help="log level on stderr (default INFO)")
     return parser
@@ -142,6 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     except StateDirError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        quirks = parse_quirk_options(args.quirk)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:
@@ -159,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         role_propagation_seconds=args.role_propagation_seconds,
         ingestion_latency_seconds=args.ingestion_latency_seconds,
+        quirks=quirks,
     )
     try:
         server.start()

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +28,7 @@ from emulator.ingestion.models import IngestionBackend
 from emulator.ingestion.pipeline import Pipeline
 from emulator.logstore import LogStore
 from emulator.metrics import MetricStore
+from emulator.quirks import Quirks
 from emulator.ready import ReadyInfo
 from emulator.sealed import SecretBox
 from emulator.statedir import ensure_private_dir
@@ -82,6 +83,7 @@ class Cloud:
     :param base_url: where the cloud is served (``https://127.0.0.1:PORT``); endpoints in responses use it.
     :param time_scale: virtual seconds per real second (see :mod:`emulator.clock`).
     :param seed: makes generated ids reproducible.
+    :param quirks: variants of Azure's open questions chosen at start (:mod:`emulator.quirks`).
     """
 
     def __init__(
@@ -94,6 +96,7 @@ class Cloud:
         settings: Settings | None = None,
         ca_cert: Path | None = None,
         bound: tuple[str, int] | None = None,
+        quirks: Mapping[str, str] | None = None,
     ) -> None:
         self.state_dir = state_dir
         self.base_url = base_url
@@ -105,6 +108,9 @@ class Cloud:
         ensure_private_dir(state_dir)
         self.store = Store(state_dir / "cloud.duckdb")
         try:
+            self.quirks = Quirks(quirks)
+            self.quirks.on_change(self._quirk_changed)
+            self._quirk_changed("todatetime_colonless_offset", self.quirks["todatetime_colonless_offset"])
             #: Seals what must be kept in clear-text form (the seeded client's secret, connector keys).
             self.secret_box = SecretBox(state_dir / "secrets.key")
             self.identity = Identity.load_or_create(self.store, self.secret_box, seed=seed)
@@ -153,6 +159,7 @@ class Cloud:
         self.pipeline.flush()
         self.faults.clear()
         self.requests.clear()
+        self.quirks.reset()
         self.settings = dataclasses.replace(self.initial_settings)
         self.tokens.lifetime_seconds = self.settings.token_lifetime_seconds
         self.directory.reset()
@@ -160,6 +167,10 @@ class Cloud:
         self.ingestion.reset()
         self.arm.reset()
         self._call_backends("reset")
+
+    def _quirk_changed(self, name: str, variant: str) -> None:
+        if name == "todatetime_colonless_offset":
+            self.store.set_colonless_offsets(variant)
 
     def _call_backends(self, hook: str) -> None:
         """Call ``hook()`` on every extension backend that has it."""

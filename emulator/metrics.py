@@ -25,14 +25,17 @@ class MetricDefinition:
     dimensions: tuple[str, ...]
     primary_aggregation: str
     description: str
+    #: The aggregations the metric supports (Learn's supported-metrics page for dataCollectionRules).
+    supported: tuple[str, ...] = ("Total", "Average", "Minimum", "Maximum")
 
 
+_COUNT_ONLY = ("Count",)
 METRICS: dict[str, MetricDefinition] = {
     m.name: m
     for m in (
         MetricDefinition(
             "ApiCallReceived_Count", "Logs Ingestion Requests per Min", "Count", ("InputStreamId", "ResponseCode"),
-            "Count", "Number of calls received by the Logs Ingestion API.",
+            "Count", "Number of calls received by the Logs Ingestion API.", _COUNT_ONLY,
         ),
         MetricDefinition(
             "BytesReceived_Count", "Logs Ingestion Bytes per Min", "Bytes", ("InputStreamId",),
@@ -48,7 +51,7 @@ METRICS: dict[str, MetricDefinition] = {
         ),
         MetricDefinition(
             "TransformationErrors_Count", "Logs Transform Errors per Min", "Count", ("InputStreamId", "ErrorType"),
-            "Count", "Times the transformation failed.",
+            "Count", "Times the transformation failed.", _COUNT_ONLY,
         ),
     )
 }  # fmt: skip

@@ -2,7 +2,7 @@
 
 ``emulator serve`` prints :class:`ReadyInfo` as one JSON line on stdout when it serves, and keeps a
 :class:`ServerRecord` (the same keys plus its process id and owner) in ``<state dir>/server.json``
-while it runs. ``deployer/local.py`` reads both with :meth:`ReadyInfo.from_json` and
+while it runs. ``deployer/local/process.py`` reads both with :meth:`ReadyInfo.from_json` and
 :meth:`ServerRecord.read`, so a key added on one side is a type error, not a ``KeyError``, on the other.
 """
 

@@ -20,7 +20,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -78,6 +78,7 @@ class EmulatorServer:
     :param role_propagation_seconds: shortcut for that setting (virtual seconds).
     :param ingestion_latency_seconds: shortcut for that setting (virtual seconds).
     :param services: the services to serve (default: all of part 1).
+    :param quirks: variants of Azure's open questions (name -> variant; :mod:`emulator.quirks`).
     """
 
     def __init__(
@@ -92,6 +93,7 @@ class EmulatorServer:
         role_propagation_seconds: float | None = None,
         ingestion_latency_seconds: float | None = None,
         services: Sequence[ServiceFactory] | None = None,
+        quirks: Mapping[str, str] | None = None,
     ) -> None:
         self.state_dir = Path(state_dir).resolve()
         self.host = host
@@ -104,6 +106,7 @@ class EmulatorServer:
         if ingestion_latency_seconds is not None:
             self.settings.ingestion_latency_seconds = ingestion_latency_seconds
         self.services = services
+        self.quirks = dict(quirks or {})
         self.cloud: Cloud | None = None
         self.ready: ReadyInfo | None = None
         self.info: dict[str, Any] = {}
@@ -160,6 +163,7 @@ class EmulatorServer:
                 settings=self.settings,
                 ca_cert=tls.ca_cert,
                 bound=(str(bound_host), int(port)),
+                quirks=self.quirks,
             )
         except BaseException:
             sock.close()

@@ -50,8 +50,8 @@ CREATE TABLE IF NOT EXISTS {STAGED} (
 """
 
 
-def _prepare(con: duckdb.DuckDBPyConnection) -> None:
-    kql.prepare(con)
+def _prepare(con: duckdb.DuckDBPyConnection, colonless_offsets: str = "null") -> None:
+    kql.prepare(con, colonless_offsets=colonless_offsets)
     # No progress bar: DuckDB prints it to stdout, where `serve` writes only its ready line. (Set once:
     # cursors share the setting, and the sandbox locks the configuration.)
     row = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
@@ -98,6 +98,9 @@ class Store:
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
         self._closed = False
+        #: How translated KQL reads colon-less ``+hhmm`` offsets (quirk ``todatetime_colonless_offset``).
+        self._colonless_offsets = "null"
+        self._offsets_version = 0
 
     # --- connections --------------------------------------------------------------------------------
 
@@ -107,7 +110,19 @@ class Store:
         if cur is None:
             cur = self._new_cursor()
             self._local.cursor = cur
+            self._local.offsets_version = self._offsets_version
+        elif self._local.offsets_version != self._offsets_version:
+            # Switched by another thread: each thread re-prepares its own cursor, never another's.
+            _prepare(cur, self._colonless_offsets)
+            self._local.offsets_version = self._offsets_version
         return cur
+
+    def set_colonless_offsets(self, mode: str) -> None:
+        """Switch how translated KQL reads a colon-less ``+hhmm`` offset (``null`` or ``parsed``)."""
+        if mode not in kql.COLONLESS_OFFSETS:
+            raise ValueError(f"unknown offset mode {mode!r}")
+        self._colonless_offsets = mode
+        self._offsets_version += 1
 
     @contextmanager
     def private_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -122,7 +137,7 @@ class Store:
         if self._closed:
             raise RuntimeError("the store is closed")
         cur = self._con.cursor()
-        _prepare(cur)
+        _prepare(cur, self._colonless_offsets)
         with self._cursors_lock:
             self._cursors.append(cur)
         return cur

@@ -13,9 +13,10 @@ What the adapter adds to the engine:
   emulator's Logs Ingestion API shapes incoming records with the same SQL.
 * Kusto's *documented* datetime formats. Kusto documents ISO 8601 with ``Z`` (and RFC 822/850);
   whether it parses a ``+0000`` offset without a colon, as Miro sends, is unconfirmed, while DuckDB
-  parses it happily. We take the conservative side: ``todatetime()`` of a string ending in a
-  colon-less ``+hhmm`` offset is null here, so a transform that depends on it fails ``dcr test``
-  instead of silently working only in our emulator.
+  parses it happily. Both behaviours are offered (:func:`prepare`'s ``colonless_offsets``): ``"null"``,
+  the default and what ``dcr test`` uses, makes ``todatetime()`` of a string ending in a colon-less
+  ``+hhmm`` offset null, so a transform that depends on it fails instead of silently working only
+  here; ``"parsed"`` reads the offset, for the local cloud's quirk of that name.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import duckdb_kql
 import duckdb_kql.engine
 
 __all__ = [
+    "COLONLESS_OFFSETS",
     "KQL_TYPES",
     "MAX_RECORD_BYTES",
     "Diagnostic",
@@ -166,29 +168,39 @@ def syntax_diagnostics(text: str) -> list[Diagnostic]:
 
 # --- connections and loading ------------------------------------------------------------------------------
 
-_STRICT_DATETIME_MACRO = (
-    "CREATE OR REPLACE TEMP MACRO kql_strict_datetime(x) AS "
-    "CASE WHEN regexp_matches(CAST(x AS VARCHAR), '[+-][0-9]{4}\"?$') THEN NULL ELSE x END"
-)
+#: How ``todatetime()`` treats a string ending in a colon-less ``+hhmm`` offset: null, or parsed.
+COLONLESS_OFFSETS = ("null", "parsed")
+
+_DATETIME_MACRO = {
+    "null": (
+        "CREATE OR REPLACE TEMP MACRO kql_strict_datetime(x) AS "
+        "CASE WHEN regexp_matches(CAST(x AS VARCHAR), '[+-][0-9]{4}\"?$') THEN NULL ELSE x END"
+    ),
+    "parsed": "CREATE OR REPLACE TEMP MACRO kql_strict_datetime(x) AS x",
+}
 
 
-def connect(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection in UTC with the adapter's helper macros installed."""
+def connect(database: str = ":memory:", *, colonless_offsets: str = "null") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection in UTC with the adapter's helper macros installed (see :func:`prepare`)."""
     con = duckdb.connect(database)
-    prepare(con)
+    prepare(con, colonless_offsets=colonless_offsets)
     return con
 
 
-def prepare(con: duckdb.DuckDBPyConnection) -> None:
+def prepare(con: duckdb.DuckDBPyConnection, *, colonless_offsets: str = "null") -> None:
     """Install what translated SQL needs on ``con`` (every new cursor needs this too).
 
+    ``colonless_offsets``: ``"null"`` (default) or ``"parsed"``, how ``todatetime()`` and datetime
+    columns treat a colon-less ``+hhmm`` offset (see the module docstring). Calling it again switches.
     The time zone is set only when it is not UTC already, so a connection whose configuration is
     locked (the emulator's sandboxed store) can be prepared too.
     """
+    if colonless_offsets not in _DATETIME_MACRO:
+        raise ValueError(f"colonless_offsets must be one of {', '.join(COLONLESS_OFFSETS)}, not {colonless_offsets!r}")
     row = con.execute("SELECT current_setting('TimeZone')").fetchone()
     if not row or row[0] not in ("UTC", "Etc/UTC"):
         con.execute("SET TimeZone='UTC'")
-    con.execute(_STRICT_DATETIME_MACRO)
+    con.execute(_DATETIME_MACRO[colonless_offsets])
 
 
 def _quote(name: str) -> str:
@@ -372,9 +384,10 @@ def run_transform(
     records: Iterable[Mapping[str, Any]],
     *,
     now: dt.datetime | None = None,
+    colonless_offsets: str = "null",
 ) -> KqlResult:
     """Run a DCR transform over ``records`` shaped by the stream declaration, in a throw-away database."""
-    con = connect()
+    con = connect(colonless_offsets=colonless_offsets)
     try:
         create_table(con, "source", stream_columns)
         insert_rows(con, "source", stream_columns, records)

@@ -257,9 +257,9 @@ class ArmClient:
         self._call(f"deleting DCR {name}", lambda: self._monitor.data_collection_rules.delete(resource_group, name))
 
     def get_metrics(
-        self, resource_id: str, names: list[str], *, timespan: str, interval: str = "PT1H"
+        self, resource_id: str, names: list[str], *, timespan: str, aggregation: str, interval: str = "PT1H"
     ) -> dict[str, Any]:
-        """DCR metrics (``Total`` and ``Count`` aggregations) over ``timespan``."""
+        """DCR metrics over ``timespan`` in one ``aggregation`` (each metric supports only some)."""
         result = self._call(
             "reading DCR metrics",
             lambda: self._monitor.metrics.list(
@@ -267,7 +267,7 @@ class ArmClient:
                 timespan=timespan,
                 interval=interval,
                 metricnames=",".join(names),
-                aggregation="Total,Count",
+                aggregation=aggregation,
             ),
         )
         return dict(result.serialize(keep_readonly=True))

@@ -287,8 +287,10 @@ def _connector_is_young(ctx: HealthContext) -> bool:
 
 def check_fetch_failures(ctx: HealthContext) -> CheckResult:
     title, h, name = "Connector fetches (SentinelHealth)", ctx.settings.health, ctx.target.connector_name
+    # Real workspaces are reported to name a codeless poller "ApiPolling-<name>"; match both forms.
     base = (
-        f"SentinelHealth | where TimeGenerated > ago({h.lookback_hours}h) | where SentinelResourceName == '{name}' "
+        f"SentinelHealth | where TimeGenerated > ago({h.lookback_hours}h) "
+        f"| where SentinelResourceName in ('{name}', 'ApiPolling-{name}') "
         "| where OperationName == 'Data fetch status change'"
     )
     try:
@@ -395,15 +397,22 @@ def fetch_failure_remedy(description: str, reason: str = "") -> str:
 
 def check_dcr_metrics(ctx: HealthContext) -> CheckResult:
     title, h = "DCR metrics", ctx.settings.health
-    names = ["RowsReceived_Count", "RowsDropped_Count", "TransformationErrors_Count"]
-    answer = _arm(ctx).get_metrics(ctx.target.dcr_resource_id, names, timespan=f"PT{h.lookback_hours}H")
-    totals = {n: 0.0 for n in names}
-    for metric in answer.get("value", []):
-        name = (metric.get("name") or {}).get("value", "")
-        for series in metric.get("timeseries") or []:
-            for point in series.get("data") or []:
-                totals[name] = totals.get(name, 0.0) + float(point.get("total") or point.get("count") or 0)
-    received, dropped, errors = (int(totals[n]) for n in names)
+    totals: dict[str, float | None] = {}
+    # Each metric is read in an aggregation it supports (Learn: the row counts Total, transform errors Count only).
+    for names, aggregation in _DCR_METRICS:
+        answer = _arm(ctx).get_metrics(
+            ctx.target.dcr_resource_id, list(names), timespan=f"PT{h.lookback_hours}H", aggregation=aggregation
+        )
+        totals.update(_metric_sums(answer, names, aggregation.lower()))
+    unknown = [n for n, v in totals.items() if v is None]
+    if unknown:
+        return _result(
+            "dcr_metrics", title, Status.WARN, f"Azure answered no values for {', '.join(unknown)}",
+            "read the DCR's metrics in the portal (Monitoring > Metrics); a new DCR can take a few minutes to report",
+        )  # fmt: skip
+    received, dropped, errors = (
+        int(totals[n] or 0) for n in ("RowsReceived_Count", "RowsDropped_Count", "TransformationErrors_Count")
+    )
     detail = f"last {h.lookback_hours} h: {received} rows received, {dropped} dropped, {errors} transformation errors"
     if dropped or errors:
         return _result(
@@ -414,6 +423,25 @@ def check_dcr_metrics(ctx: HealthContext) -> CheckResult:
     return _result(
         "dcr_metrics", title, Status.OK, detail, received=received, dropped=dropped, transformation_errors=errors
     )
+
+
+_DCR_METRICS = ((("RowsReceived_Count", "RowsDropped_Count"), "Total"), (("TransformationErrors_Count",), "Count"))
+
+
+def _metric_sums(answer: dict[str, Any], names: tuple[str, ...], field: str) -> dict[str, float | None]:
+    """Each metric's sum of ``field`` over its points; ``None`` when Azure answered no value for it."""
+    sums: dict[str, float | None] = dict.fromkeys(names)
+    for metric in answer.get("value", []):
+        name = (metric.get("name") or {}).get("value", "")
+        values = [
+            float(point[field])
+            for series in metric.get("timeseries") or []
+            for point in series.get("data") or []
+            if point.get(field) is not None
+        ]
+        if name in sums and values:
+            sums[name] = sum(values)
+    return sums
 
 
 def check_validation(ctx: HealthContext) -> CheckResult:

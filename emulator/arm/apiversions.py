@@ -16,11 +16,24 @@ __all__ = ["API_VERSIONS", "require_api_version"]
 API_VERSIONS: dict[str, tuple[str, ...]] = {
     "subscriptions": ("2016-06-01", "2020-01-01", "2021-01-01", "2022-12-01"),
     "resourceGroups": ("2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01"),
+    # Providers and resource lists: as resource groups, plus what azure-mgmt-core's auto-registration sends.
+    "providers": (
+        "2016-02-01",
+        "2021-04-01",
+        "2022-09-01",
+        "2023-07-01",
+        "2024-03-01",
+        "2024-07-01",
+        "2024-11-01",
+        "2025-04-01",
+    ),
     "workspaces": ("2022-10-01", "2023-09-01", "2025-02-01", "2025-07-01"),
     "tables": ("2022-10-01", "2023-09-01", "2025-02-01", "2025-07-01"),
     "dataCollectionEndpoints": ("2023-03-11", "2024-03-11"),
     "dataCollectionRules": ("2023-03-11", "2024-03-11"),
     "roleAssignments": ("2022-04-01",),
+    # What the Azure CLI asks for (az role ...), besides the spec's stable versions.
+    "roleDefinitions": ("2018-01-01-preview", "2022-04-01", "2022-05-01-preview"),
     "metrics": ("2018-01-01", "2021-05-01", "2023-10-01", "2024-02-01"),
 }
 

@@ -104,8 +104,14 @@ def conflict(code: str, message: str) -> EmulatorError:
 
 
 def service_error(status: int, message: str) -> EmulatorError:
-    """ARM's shape for an injected fault."""
-    codes = {429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable"}
+    """ARM's shape for an injected fault or a method the path does not serve."""
+    codes = {
+        405: "MethodNotAllowed",
+        429: "TooManyRequests",
+        500: "InternalServerError",
+        502: "BadGateway",
+        503: "ServiceUnavailable",
+    }
     return azure_error(status, codes.get(status, "InjectedFault"), message)
 
 

@@ -1,7 +1,9 @@
 """``SentinelHealth`` rows for the poller's fetches, as Sentinel writes them for data connectors.
 
 One row per fetch of a window: ``OperationName`` "Data fetch status change", ``Status`` Success or
-Failure, ``SentinelResourceType`` "Data connector", ``SentinelResourceKind`` the connector's kind, and
+Failure, ``SentinelResourceType`` "Data connector", ``SentinelResourceName``/``SentinelResourceKind``
+either ``ApiPolling-<name>``/``ApiPolling`` (as public queries on real workspaces show codeless pollers)
+or the connector's name and kind (quirk ``sentinel_health_resource_name``: ``prefixed`` or ``bare``), and
 ``ExtendedProperties`` with the details (``DestinationTable`` on success, the HTTP status and the
 remote API's error message on failure). ``TenantId`` and ``Type`` are added by the log store.
 
@@ -18,9 +20,12 @@ from typing import Any
 
 from emulator.ccf.poller import ConnectorIdentity, FetchReport
 
-__all__ = ["OPERATION", "RESOURCE_TYPE", "LogStoreHealthSink", "health_row"]
+__all__ = ["OPERATION", "POLLER_KIND", "POLLER_PREFIX", "RESOURCE_TYPE", "LogStoreHealthSink", "health_row"]
 
 OPERATION = "Data fetch status change"
+#: How real workspaces name a codeless poller in SentinelHealth (third-party queries; quirk "prefixed").
+POLLER_PREFIX = "ApiPolling-"
+POLLER_KIND = "ApiPolling"
 RESOURCE_TYPE = "Data connector"
 
 
@@ -36,8 +41,9 @@ def health_row(
     destination_table: str | None,
     now: dt.datetime,
     extra: dict[str, Any] | None = None,
+    prefixed: bool = True,
 ) -> dict[str, Any]:
-    """The ``SentinelHealth`` row for one fetch."""
+    """The ``SentinelHealth`` row for one fetch; ``prefixed`` names the connector ``ApiPolling-<name>``."""
     extended: dict[str, Any] = {
         "QueryWindowStartTime": _iso(report.window_start),
         "QueryWindowEndTime": _iso(report.window_end),
@@ -60,13 +66,13 @@ def health_row(
         "TimeGenerated": _iso(now),
         "OperationName": OPERATION,
         "SentinelResourceId": connector.resource_id,
-        "SentinelResourceName": connector.name,
+        "SentinelResourceName": f"{POLLER_PREFIX}{connector.name}" if prefixed else connector.name,
         "Status": report.status,
         "Description": report.description,
         "Reason": report.reason,
         "WorkspaceId": workspace_id,
         "SentinelResourceType": RESOURCE_TYPE,
-        "SentinelResourceKind": connector.kind,
+        "SentinelResourceKind": POLLER_KIND if prefixed else connector.kind,
         "RecordId": str(uuid.uuid4()),
         "ExtendedProperties": extended,
     }
@@ -82,8 +88,10 @@ class LogStoreHealthSink:
         workspace_id: str,
         now: Callable[[], dt.datetime],
         extra: dict[str, Any] | None = None,
+        prefixed: Callable[[], bool] = lambda: True,
     ) -> None:
         self._insert = insert
+        self._prefixed = prefixed
         self._workspace_id = workspace_id
         self._now = now
         self._extra = extra
@@ -96,5 +104,6 @@ class LogStoreHealthSink:
             destination_table=destination_table,
             now=self._now(),
             extra=self._extra,
+            prefixed=self._prefixed(),
         )
         self._insert(self._workspace_id, "SentinelHealth", [row])

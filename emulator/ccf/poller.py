@@ -10,7 +10,7 @@ with the ``NextPageToken`` settings until a page has no token or no events. Even
 Nothing lost, nothing twice:
 
 * 429, 5xx, timeouts, broken connections and unparsable bodies are retried ``retryCount`` times, waiting
-  for ``Retry-After`` (real seconds) or ``X-RateLimit-Reset`` (a UNIX time on the cloud's clock), else
+  for ``Retry-After`` (real seconds) or ``X-RateLimit-Reset`` (a UNIX time on the wall clock), else
   backing off exponentially. Requests are spaced to respect ``rateLimitQPS``.
 * Progress is saved after every ingested page (the window, the next page token, and whether the page at
   that token was already ingested). A window that still fails stays where it failed: the next cycle
@@ -29,6 +29,7 @@ import datetime as dt
 import json
 import logging
 import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -170,7 +171,6 @@ class _Failure(Exception):
     http_status: int | None = None
     error_code: str | None = None
     error_message: str | None = None
-    wait_virtual: float | None = None
     wait_real: float | None = None
     attempts: int = field(default=1)
 
@@ -196,6 +196,7 @@ class WindowPoller:
         save: Callable[[PollState], None],
         settings: PollerSettings | None = None,
         keep_going: Callable[[], bool] = lambda: True,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.connector = connector
         self.config = config
@@ -204,6 +205,7 @@ class WindowPoller:
         self._ingestor = ingestor
         self._health = health
         self._clock = clock
+        self._wall = wall
         self._sleep = sleep
         self._save = save
         self.settings = settings or PollerSettings()
@@ -360,8 +362,6 @@ class WindowPoller:
                     raise
                 if failure.wait_real is not None:
                     wait = failure.wait_real * self._scale()
-                elif failure.wait_virtual is not None:
-                    wait = failure.wait_virtual
                 else:
                     wait = backoff
                     backoff = min(backoff * 2, 60.0)
@@ -486,8 +486,9 @@ class WindowPoller:
         if retry_after is not None and _number(retry_after) is not None:
             failure.wait_real = _number(retry_after)
         elif status == 429 and reset is not None and _number(reset) is not None:
-            # Reset is a UNIX time on the cloud's clock; a little margin so the new minute has begun.
-            failure.wait_virtual = max((_number(reset) or 0) - self._clock.now().timestamp(), 0.0) + 0.05
+            # Reset is a UNIX time on the wall clock (the API's, not our virtual one); a little margin so the
+            # new minute has begun.
+            failure.wait_real = max((_number(reset) or 0) - self._wall(), 0.0) + 0.05
         return failure
 
     def _scrub(self, text: str) -> str:

@@ -293,6 +293,7 @@ class CcfBackend:
                 workspace_id=customer_id,
                 now=self.cloud.clock.now,
                 extra={"DataType": config.data_type, "ConnectorDefinitionName": config.definition_name},
+                prefixed=lambda: self.cloud.quirks.chosen("sentinel_health_resource_name", "prefixed"),
             ),
             clock=self.cloud.clock,
             sleep=sleep,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from emulator.contenthub import install_miro_solution
 from emulator.core.errors import EmulatorError, azure_error
 from emulator.core.http import Call, Reply
 from emulator.entra.models import KNOWN_RESOURCES
@@ -104,17 +105,40 @@ class ControlResponses:
             raise _bad(str(exc)) from exc
         return Reply(200, self.cloud.settings.as_dict())
 
+    def seed_content_hub_miro(self, call: Call) -> Reply:
+        """What installing the Content Hub's Miro solution leaves: ``MiroAuditLogs_CL``, a DCE and its DCR."""
+        return Reply(201, install_miro_solution(self.cloud))
+
+    def get_quirks(self, call: Call) -> Reply:
+        """Every quirk: ``{"quirks": [{"name", "variants", "default", "current", "doc"}]}``."""
+        return Reply(200, {"quirks": self.cloud.quirks.describe()})
+
+    def patch_quirks(self, call: Call) -> Reply:
+        """Switch quirks with ``{"NAME": "VARIANT"}`` (all or none); answers like GET."""
+        try:
+            self.cloud.quirks.update(_json(call))
+        except ValueError as exc:
+            raise _bad(str(exc)) from exc
+        return Reply(200, {"quirks": self.cloud.quirks.describe()})
+
     def list_principals(self, call: Call) -> Reply:
         return Reply(200, {"value": [p.public() for p in self.cloud.directory.all()]})
 
     def register_principal(self, call: Call) -> Reply:
-        """A new client (app + service principal with its own object id) with no role anywhere."""
+        """A new principal with its own object id and no role anywhere: a client (app + service principal), or
+        with ``"kind": "User"`` and a ``user_name`` a user who signs in with that name and the returned
+        ``client_secret`` as password (``grant_type=password``)."""
         body = _json(call, required=False)
+        kind = str(body.get("kind") or "ServicePrincipal")
+        if kind not in ("ServicePrincipal", "User") or (kind == "User" and not body.get("user_name")):
+            raise _bad("'kind' must be ServicePrincipal or User, and a User needs a 'user_name'")
         try:
             principal, secret = self.cloud.directory.register(
                 display_name=str(body.get("display_name") or "registered-client"),
                 client_id=body.get("client_id"),
                 client_secret=body.get("client_secret"),
+                kind=kind,
+                user_name=body.get("user_name"),
             )
         except ValueError as exc:
             raise azure_error(409, "Conflict", str(exc)) from exc
@@ -126,6 +150,8 @@ class ControlResponses:
                 "object_id": principal.object_id,
                 "tenant_id": self.cloud.identity.tenant_id,
                 "display_name": principal.display_name,
+                "kind": principal.kind,
+                "user_name": principal.user_name,
             },
         )
 

@@ -38,6 +38,9 @@ def service(cloud: Cloud) -> Service:
         ("DELETE", "/requests", r.clear_requests),
         ("POST", "/tables", r.define_table),
         ("POST", "/tables/{table}/rows", r.insert_rows),
+        ("POST", "/seed/content-hub-miro", r.seed_content_hub_miro),
+        ("GET", "/quirks", r.get_quirks),
+        ("PATCH", "/quirks", r.patch_quirks),
     )
     return Service(
         "control",

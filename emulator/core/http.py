@@ -120,6 +120,16 @@ class Router:
             (route.compile(), service, route) for service in services for route in service.routes
         ]
 
+    def methods_for(self, path: str) -> tuple[Service | None, list[str]]:
+        """The service that serves ``path`` with some method, and those methods (for a 405)."""
+        service: Service | None = None
+        methods: list[str] = []
+        for pattern, owner, route in self._table:
+            if pattern.match(path) and route.method not in methods:
+                service = service or owner
+                methods.append(route.method)
+        return service, methods
+
     def match(self, method: str, path: str) -> RouteMatch | None:
         for pattern, service, route in self._table:
             if route.method != method:

@@ -17,6 +17,7 @@ __all__ = [
     "invalid_request",
     "invalid_resource",
     "invalid_scope",
+    "invalid_user_password",
     "oauth_error",
     "tenant_not_found",
     "unknown_client",
@@ -50,6 +51,10 @@ def invalid_client_secret(client_id: str) -> EmulatorError:
         "Invalid client secret provided. Ensure the secret being sent in the request is the client secret "
         f"value, not the client secret ID, for a secret added to app '{client_id}'.",
     )
+
+
+def invalid_user_password() -> EmulatorError:
+    return oauth_error(400, "invalid_grant", 50126, "Error validating credentials due to invalid username or password.")
 
 
 def unknown_client(client_id: str, tenant: str) -> EmulatorError:

@@ -40,18 +40,28 @@ KNOWN_RESOURCES = {
 }
 
 
+#: The principal types of Entra ID as role assignments name them (``principalType``).
+SERVICE_PRINCIPAL, USER = "ServicePrincipal", "User"
+
+
 @dataclass(frozen=True)
 class ClientPrincipal:
-    """An app registration with a client secret, and its service principal's object id.
+    """A principal of the tenant and how it signs in.
+
+    A service principal (``kind`` ServicePrincipal) signs in with its app's ``client_id`` and secret. A
+    user (``kind`` User) signs in with ``user_name`` and its password (the secret) through any public
+    client (``grant_type=password``); its tokens say ``idtyp=user``.
 
     Only a SHA-256 of the secret is kept (in memory and in the store), as a directory keeps a hash: the
-    clear value is shown once, when the client is registered.
+    clear value is shown once, when the principal is registered.
     """
 
     client_id: str
     secret_sha256: str
     object_id: str
     display_name: str
+    kind: str = SERVICE_PRINCIPAL
+    user_name: str | None = None
 
     def accepts(self, secret: str) -> bool:
         """Whether ``secret`` is this client's secret (compared in constant time)."""
@@ -97,19 +107,36 @@ class Directory:
         self._load()
 
     def register(
-        self, *, display_name: str, client_id: str | None = None, client_secret: str | None = None
+        self,
+        *,
+        display_name: str,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        kind: str = SERVICE_PRINCIPAL,
+        user_name: str | None = None,
     ) -> tuple[ClientPrincipal, str]:
-        """A new client principal (its own object id), kept in the state directory; returns it and its secret."""
+        """A new principal (its own object id), kept in the state directory; returns it and its secret.
+
+        A user (``kind`` User) needs a ``user_name``; its secret is its password.
+        """
+        if kind not in (SERVICE_PRINCIPAL, USER):
+            raise ValueError(f"kind must be {SERVICE_PRINCIPAL} or {USER}, not {kind!r}")
+        if kind == USER and not user_name:
+            raise ValueError("a user needs a user_name (e.g. ada@contoso.example)")
         secret = client_secret or secrets.token_urlsafe(32)
         principal = ClientPrincipal(
             client_id=client_id or str(uuid.uuid4()),
             secret_sha256=_digest(secret),
             object_id=str(uuid.uuid4()),
             display_name=display_name,
+            kind=kind,
+            user_name=user_name if kind == USER else None,
         )
         with self._lock:
             if principal.client_id in self._principals:
                 raise ValueError(f"a client with id {principal.client_id} already exists")
+            if user_name and self._by_user_name(user_name) is not None:
+                raise ValueError(f"a user named {user_name} already exists")
             self._principals[principal.client_id] = principal
         self._store.put_document("entra", principal.client_id, asdict(principal))
         return principal, secret
@@ -117,6 +144,15 @@ class Directory:
     def by_client_id(self, client_id: str) -> ClientPrincipal | None:
         with self._lock:
             return self._principals.get(client_id)
+
+    def by_user_name(self, user_name: str) -> ClientPrincipal | None:
+        """The user who signs in as ``user_name`` (case-insensitive)."""
+        with self._lock:
+            return self._by_user_name(user_name)
+
+    def _by_user_name(self, user_name: str) -> ClientPrincipal | None:
+        wanted = user_name.lower()
+        return next((p for p in self._principals.values() if (p.user_name or "").lower() == wanted), None)
 
     def by_object_id(self, object_id: str) -> ClientPrincipal | None:
         with self._lock:
@@ -140,25 +176,36 @@ class TokenIssuer:
         self.issuer = f"https://sts.windows.net/{identity.tenant_id}/"
 
     def issue(
-        self, principal: ClientPrincipal, audience: str, *, lifetime_seconds: int | None = None
+        self,
+        principal: ClientPrincipal,
+        audience: str,
+        *,
+        lifetime_seconds: int | None = None,
+        public_client: str | None = None,
     ) -> dict[str, Any]:
-        """A token response for ``principal`` and ``audience`` (Entra's ``/token`` success body)."""
+        """A token response for ``principal`` and ``audience`` (Entra's ``/token`` success body).
+
+        A user's token names the public client it signed in through (``public_client``) as ``appid``.
+        """
         lifetime = self.lifetime_seconds if lifetime_seconds is None else lifetime_seconds
         now = int(time.time())
-        claims = {
+        app_id = (public_client or principal.client_id) if principal.kind == USER else principal.client_id
+        claims: dict[str, Any] = {
             "aud": audience,
             "iss": self.issuer,
             "iat": now,
             "nbf": now,
             "exp": now + lifetime,
-            "appid": principal.client_id,
-            "azp": principal.client_id,
-            "idtyp": "app",
+            "appid": app_id,
+            "azp": app_id,
+            "idtyp": "user" if principal.kind == USER else "app",
             "oid": principal.object_id,
             "sub": principal.object_id,
             "tid": self.identity.tenant_id,
             "ver": "1.0",
         }
+        if principal.kind == USER:
+            claims.update(upn=principal.user_name, unique_name=principal.user_name, scp="user_impersonation")
         token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.key_id})
         return {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 
 from emulator.core.http import Call, Reply
 from emulator.entra import errors
-from emulator.entra.models import Directory, TokenIssuer
+from emulator.entra.models import USER, Directory, TokenIssuer
 
 __all__ = ["EntraResponses"]
 
@@ -54,6 +54,8 @@ class EntraResponses:
         grant_type = form.get("grant_type", "")
         if not grant_type:
             raise errors.invalid_request("The request body must contain the following parameter: 'grant_type'.")
+        if grant_type == "password":
+            return self._password_grant(form, tenant)
         if grant_type != "client_credentials":
             raise errors.unsupported_grant_type(grant_type)
         client_id = form.get("client_id", "")
@@ -72,3 +74,14 @@ class EntraResponses:
             raise errors.invalid_client_secret(client_id)
         audience = self.issuer.audience_for_scope(form.get("scope", ""), tenant)
         return Reply(200, self.issuer.issue(principal, audience))
+
+    def _password_grant(self, form: dict[str, str], tenant: str) -> Reply:
+        """A user signing in with user name and password through a public client (ROPC, as ``az login -u``)."""
+        for field in ("client_id", "username", "password"):
+            if not form.get(field):
+                raise errors.invalid_request(f"The request body must contain the following parameter: '{field}'.")
+        user = self.directory.by_user_name(form["username"])
+        if user is None or user.kind != USER or not user.accepts(form["password"]):
+            raise errors.invalid_user_password()
+        audience = self.issuer.audience_for_scope(form.get("scope", ""), tenant)
+        return Reply(200, self.issuer.issue(user, audience, public_client=form["client_id"]))

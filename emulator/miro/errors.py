@@ -31,6 +31,7 @@ _CODES = {
     401: "unauthorized",
     403: "forbidden",
     404: "notFound",
+    405: "methodNotAllowed",
     409: "conflict",
     429: "tooManyRequests",
     500: "internalServerError",

@@ -19,7 +19,8 @@ import itertools
 import json
 import math
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +104,7 @@ class MiroBackend:
     :param documents: where tokens, added events and settings are kept.
     :param secret: the cloud's secret, from which the default token is derived.
     :param base_url: where this Miro is served (``https://127.0.0.1:PORT/miro``), for the ready line.
+    :param wall: the wall clock (UNIX seconds) that rate-limit minutes follow, whatever the time scale.
     """
 
     def __init__(
@@ -113,8 +115,10 @@ class MiroBackend:
         secret: str,
         base_url: str = "",
         settings: MiroSettings | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._clock = clock
+        self._wall = wall
         self.base_url = base_url
         self._documents = documents
         self.initial_settings = settings or MiroSettings()
@@ -207,7 +211,7 @@ class MiroBackend:
         scheme, _, value = (authorization or "").partition(" ")
         token = self.tokens.find(value.strip()) if scheme.lower() == "bearer" and value.strip() else None
         if token is None or token.revoked:
-            quota = self.limiter.peek(fingerprint(value.strip()), to_micros(self._clock.now()))
+            quota = self.limiter.peek(fingerprint(value.strip()), int(self._wall() * 1_000_000))
             error = errors.unauthorized()
             error.headers.update(quota.headers())
             raise error
@@ -215,12 +219,13 @@ class MiroBackend:
 
     def charge(self, token: MiroToken, level: int) -> Quota:
         """Spend the credits of one call at ``level``; raises 429 when they do not fit."""
-        quota = self.limiter.charge(token.sha256, LEVEL_CREDITS[level], to_micros(self._clock.now()))
+        # Budgets follow the wall clock whatever the time scale: X-RateLimit-Reset is a real UNIX time that a
+        # real client (which knows nothing of virtual time) can wait for.
+        quota = self.limiter.charge(token.sha256, LEVEL_CREDITS[level], int(self._wall() * 1_000_000))
         if not quota.allowed:
             headers = quota.headers()
             if self.settings.retry_after_on_429:
-                # Retry-After is a wait in real seconds (as everywhere in the local cloud); the reset is a time.
-                wait = self._clock.real_seconds(quota.reset - to_micros(self._clock.now()) / 1_000_000)
+                wait = quota.reset - self._wall()
                 headers["Retry-After"] = str(max(math.ceil(wait), 1))
             raise errors.too_many_requests(headers)
         return quota

@@ -1,7 +1,7 @@
 """Miro's rate limit: a budget of credits per token per minute, each call costing its level's credits.
 
-Minutes are fixed and aligned on the (virtual) clock's minutes, so ``X-RateLimit-Reset`` is the UNIX
-time of the next minute. A call that does not fit in what is left is refused whole (nothing is charged).
+Minutes are fixed and aligned on the wall clock's minutes (whatever the cloud's time scale), so
+``X-RateLimit-Reset`` is the UNIX time of the next real minute. A call that does not fit in what is left is refused whole (nothing is charged).
 """
 
 from __future__ import annotations

@@ -35,6 +35,12 @@ class MiroResponses:
     def not_implemented(self, call: Call) -> Reply:
         raise miro_error(errors.not_implemented(call.method, call.path))
 
+    def method_not_allowed(self, call: Call) -> Reply:
+        error = errors.MiroError(
+            405, f"Method {call.method} is not allowed for this resource.", headers={"Allow": "GET"}
+        )
+        raise miro_error(error)
+
     @staticmethod
     def _answer(operation: object) -> Reply:
         try:

@@ -67,9 +67,12 @@ def definition_in_use(name: str, connectors: Sequence[str]) -> EmulatorError:
 
 
 def not_onboarded(workspace: str) -> EmulatorError:
+    # Azure's wording, as reported from real workspaces (Azure-Sentinel users' issues).
     return bad_request(
-        f"The workspace '{workspace}' is not onboarded to Microsoft Sentinel "
-        "(Microsoft.SecurityInsights/onboardingStates/default is missing)."
+        f"Workspace '{workspace}' is not onboarded to Microsoft Sentinel. Please onboard through the portal "
+        "(https://learn.microsoft.com/en-us/azure/sentinel/quickstart-onboard) or use the OnboardingStates ARM api "
+        "to onboard to Sentinel (https://learn.microsoft.com/en-us/rest/api/securityinsights/"
+        "sentinel-onboarding-states/create)."
     )
 
 

@@ -15,11 +15,11 @@ if TYPE_CHECKING:
 
 __all__ = ["API_VERSIONS", "SentinelResponses"]
 
-#: The api-versions served per resource type: the stable one of the specs and the official Miro
-#: solution (2025-09-01), and for definitions also that of the stored spec examples (2025-03-01).
+#: The api-versions served per resource type: the stable ones of the specs (2025-03-01 and 2025-09-01,
+#: the one the official Miro solution uses).
 API_VERSIONS: dict[str, tuple[str, ...]] = {
     DEFINITION_TYPE: ("2025-03-01", "2025-09-01"),
-    CONNECTOR_TYPE: ("2025-09-01",),
+    CONNECTOR_TYPE: ("2025-03-01", "2025-09-01"),
     ONBOARDING_TYPE: ("2025-03-01", "2025-09-01"),
 }
 
@@ -45,17 +45,17 @@ class SentinelResponses:
         _require_api_version(call, kind)
         workspace = self._workspace(call)
         resource, created = put(_caller(call), workspace, call.params["name"], _body(call))
-        return Reply(201 if created else 200, resource.to_dict())
+        return Reply(201 if created else 200, self.backend.render(resource))
 
     def _get(self, call: Call, kind: str) -> Reply:
         _require_api_version(call, kind)
         found = self.backend.get_extension(_caller(call), self._workspace(call), kind, call.params["name"])
-        return Reply(200, found.to_dict())
+        return Reply(200, self.backend.render(found))
 
     def _list(self, call: Call, kind: str) -> Reply:
         _require_api_version(call, kind)
         found = self.backend.list_extensions(_caller(call), self._workspace(call), kind)
-        return Reply(200, {"value": [r.to_dict() for r in found]})
+        return Reply(200, {"value": [self.backend.render(r) for r in found]})
 
     def _delete(self, call: Call, kind: str) -> Reply:
         _require_api_version(call, kind)

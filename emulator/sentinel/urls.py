@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from emulator.arm import errors as arm_errors
-from emulator.arm.urls import ARM_AUDIENCES
+from emulator.arm.urls import ARM_AUDIENCES, registered_only
 from emulator.core.auth import Authenticator
 from emulator.core.http import Route, Service
 from emulator.sentinel.models import SentinelBackend
@@ -58,8 +58,8 @@ def service(cloud: Cloud) -> Service:
         base = f"{_WS}/{segment}"
         routes += [
             Route("GET", base, list_, auth, f"{operation}_List"),
-            Route("PUT", base + "/{name}", put, auth, f"{operation}_CreateOrUpdate"),
+            Route("PUT", base + "/{name}", registered_only(cloud, put), auth, f"{operation}_CreateOrUpdate"),
             Route("GET", base + "/{name}", get, auth, f"{operation}_Get"),
-            Route("DELETE", base + "/{name}", delete, auth, f"{operation}_Delete"),
+            Route("DELETE", base + "/{name}", registered_only(cloud, delete), auth, f"{operation}_Delete"),
         ]
     return Service("arm", tuple(routes), arm_errors.service_error)

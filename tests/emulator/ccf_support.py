@@ -1,4 +1,5 @@
-"""Helpers for the CCF tests: the official Miro poller settings, and the local Miro served in process."""
+"""Helpers for the CCF tests: the project's Miro poller settings (and the official solution's, for the tests
+that compare with it), and the local Miro served in process."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+from deployer.dcr import bodies
+from deployer.dcr.spec import load_spec
 from emulator.ccf.poller import HttpResult
 from emulator.miro import errors
 from emulator.miro.models import MiroBackend
@@ -17,6 +20,21 @@ DCR = {
     "dataCollectionRuleImmutableId": "dcr-00000000000000000000000000000000",
     "streamName": "Custom-MiroAuditLogs_CL",
 }
+
+
+def poller_properties(token: str, *, api_endpoint: str = "https://miro.invalid/v2/audit/logs") -> dict[str, Any]:
+    """The project's poller properties (``dcr/connector/poller.json``), with the token and ``apiEndpoint``."""
+    body = bodies.connector_body(
+        load_spec(),
+        definition_name="MiroSentinelAuditLogs",
+        dce_logs_ingestion_endpoint=DCR["dataCollectionEndpoint"],
+        dcr_immutable_id=DCR["dataCollectionRuleImmutableId"],
+        miro_api_base_url="https://miro.invalid",
+    )
+    props: dict[str, Any] = body["properties"]
+    props["auth"].update(bodies.connector_secret(token)["properties"]["auth"])
+    props["request"]["apiEndpoint"] = api_endpoint
+    return props
 
 
 def official_poller() -> dict[str, Any]:

@@ -194,6 +194,29 @@ def deploy_pipeline(info: dict[str, Any], credential: ClientSecretCredential) ->
     return MiroPipeline(dce.id, dce.logs_ingestion.endpoint, rule.id, rule.immutable_id)
 
 
+DEFINITION_NAME = "MiroSentinelAuditLogs"
+
+
+def project_definition(info: dict[str, Any]) -> dict[str, Any]:
+    """The project's connector definition (``dcr/connector/definition.json``)."""
+    return bodies.connector_definition_body(load_spec(), definition_name=DEFINITION_NAME)
+
+
+def project_connector(
+    info: dict[str, Any], pipeline: MiroPipeline, token: str, *, definition_name: str = DEFINITION_NAME
+) -> dict[str, Any]:
+    """The project's poller (``dcr/connector/poller.json``) pointed at the local Miro, holding ``token``."""
+    body = bodies.connector_body(
+        load_spec(),
+        definition_name=definition_name,
+        dce_logs_ingestion_endpoint=pipeline.logs_ingestion_endpoint,
+        dcr_immutable_id=pipeline.immutable_id,
+        miro_api_base_url=info["miro_base_url"],
+    )
+    body["properties"]["auth"].update(bodies.connector_secret(token)["properties"]["auth"])
+    return body
+
+
 def official(name: str) -> dict[str, Any]:
     """An official Miro solution file, as JSON (the polling config is a one-element list)."""
     data = json.loads((OFFICIAL_MIRO_DIR / name).read_text(encoding="utf-8"))

@@ -7,12 +7,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from ccf_support import official_properties
+from ccf_support import official_properties, poller_properties
 
 from emulator.ccf.config import ConfigRefused, read_poller_config
 from tests.support import requires_shared
-
-pytestmark = requires_shared
 
 
 def problems(props: dict[str, Any]) -> list[tuple[str, str, bool]]:
@@ -21,8 +19,16 @@ def problems(props: dict[str, Any]) -> list[tuple[str, str, bool]]:
     return [(p.path, p.message, p.unsupported) for p in refused.value.problems]
 
 
-def test_the_official_miro_poller_settings_are_read() -> None:
-    config = read_poller_config(official_properties("tok"))
+@pytest.mark.parametrize(
+    ("properties", "definition"),
+    [
+        (poller_properties, "MiroSentinelAuditLogs"),
+        pytest.param(official_properties, "MiroAuditLogsDataConnector", marks=requires_shared),
+    ],
+    ids=["ours", "official"],
+)
+def test_the_miro_poller_settings_are_read(properties: Any, definition: str) -> None:
+    config = read_poller_config(properties("tok"))
     assert config.auth_headers == {"Authorization": "Bearer tok"}
     assert (config.window_minutes, config.retry_count, config.timeout_seconds, config.rate_limit_qps) == (
         5,
@@ -35,18 +41,18 @@ def test_the_official_miro_poller_settings_are_read() -> None:
     assert config.query_parameters["limit"] == "100" and config.headers["Accept"] == "application/json"
     assert config.paging is not None and config.paging.parameter == "cursor"
     assert [p.text for p in config.events_paths] == ["$.data"]
-    assert config.definition_name == "MiroAuditLogsDataConnector" and config.is_active
+    assert config.definition_name == definition and config.is_active
 
 
 @pytest.mark.parametrize("name", ["APIKey", "ApiKey", "apiKey", "apikey"])
 def test_auth_field_names_are_matched_in_any_case(name: str) -> None:
-    props = official_properties("tok")
+    props = poller_properties("tok")
     props["auth"][name] = props["auth"].pop("APIKey")
     assert read_poller_config(props).auth_headers == {"Authorization": "Bearer tok"}
 
 
 def test_a_field_given_twice_in_different_cases_is_refused() -> None:
-    props = official_properties("tok")
+    props = poller_properties("tok")
     props["auth"]["apiKey"] = "Bearer other"
     assert problems(props) == [
         ("properties.auth.apiKey", "given more than once in different cases: APIKey, apiKey", False)
@@ -54,7 +60,7 @@ def test_a_field_given_twice_in_different_cases_is_refused() -> None:
 
 
 def test_an_identifier_prefixes_the_key() -> None:
-    props = official_properties("tok")
+    props = poller_properties("tok")
     props["auth"].update({"APIKey": "tok", "ApiKeyIdentifier": "Bearer"})
     assert read_poller_config(props).auth_headers == {"Authorization": "Bearer tok"}
 
@@ -110,7 +116,7 @@ def test_an_identifier_prefixes_the_key() -> None:
     ],
 )
 def test_invalid_settings_are_refused_naming_the_field(change: Any, expected: tuple[str, str]) -> None:
-    props = official_properties("tok")
+    props = poller_properties("tok")
     change(props)
     assert problems(props) == [(*expected, False)]
 
@@ -126,13 +132,13 @@ def test_invalid_settings_are_refused_naming_the_field(change: Any, expected: tu
     ],
 )
 def test_valid_settings_the_local_cloud_does_not_emulate_are_marked_unsupported(change: Any, path: str) -> None:
-    props = copy.deepcopy(official_properties("tok"))
+    props = copy.deepcopy(poller_properties("tok"))
     change(props)
     [(where, _, unsupported)] = problems(props)
     assert (where, unsupported) == (path, True)
 
 
 def test_an_absent_is_active_means_inactive() -> None:
-    props = official_properties("tok")
+    props = poller_properties("tok")
     props.pop("isActive")
     assert read_poller_config(props).is_active is False

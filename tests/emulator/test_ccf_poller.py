@@ -1,4 +1,4 @@
-"""The poller as a plain class: the official Miro settings against the local Miro, in process.
+"""The poller as a plain class: the project's Miro settings (the official solution's) against the local Miro, in process.
 
 The clock is manual (the poller's waits move it), the HTTP function hands requests to the Miro
 backend, and the ingestor records what it is given. The HTTPS and ingestion paths are covered by
@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import pytest
-from ccf_support import InProcessMiro, official_properties
+from ccf_support import InProcessMiro, poller_properties
 
 from emulator.ccf.config import read_poller_config
 from emulator.ccf.poller import (
@@ -28,9 +28,6 @@ from emulator.ccf.poller import (
 from emulator.extension import ManualClock, MemoryDocuments
 from emulator.miro.models import MiroBackend
 from emulator.miro.times import to_micros
-from tests.support import requires_shared
-
-pytestmark = requires_shared
 
 CREATED = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
 WINDOW = dt.timedelta(minutes=5)
@@ -63,11 +60,15 @@ class Health:
 
 
 class Rig:
-    """A poller with the official settings, the local Miro, a manual clock and recording sinks."""
+    """A poller with the project's settings, the local Miro, a manual clock and recording sinks."""
 
-    def __init__(self, *, rate: float = 60, token: str | None = None, send: Any = None) -> None:
+    def __init__(
+        self, *, rate: float = 60, token: str | None = None, send: Any = None, wall_second: float = 300.1
+    ) -> None:
         self.clock = ManualClock(CREATED, time_scale=600)
-        self.miro = MiroBackend(clock=self.clock, documents=MemoryDocuments(), secret="s")
+        # Miro's rate-limit minutes follow the wall clock; here it stands still (by default at 12:05:00.1).
+        self.wall = lambda: CREATED.timestamp() + wall_second
+        self.miro = MiroBackend(clock=self.clock, documents=MemoryDocuments(), secret="s", wall=self.wall)
         self.miro.apply_settings({"events_per_minute": rate, "credits_per_minute": 10_000_000})
         self.http = InProcessMiro(self.miro)
         self.ingestor = Ingestor()
@@ -78,7 +79,7 @@ class Rig:
         self.poller = self.make(PollState(window_start_us=to_micros(CREATED), origin_us=to_micros(CREATED)), send=send)
 
     def make(self, state: PollState, *, send: Any = None, **changes: Any) -> WindowPoller:
-        props = official_properties(self.token)
+        props = poller_properties(self.token)
         for section, values in changes.items():
             props[section].update(values)
         return WindowPoller(
@@ -93,6 +94,7 @@ class Rig:
             clock=self.clock,
             sleep=self.sleep,
             save=lambda s: self.saved.append(s.as_dict()),
+            wall=self.wall,
         )
 
     def sleep(self, seconds: float) -> bool:
@@ -148,7 +150,7 @@ def test_a_window_is_fetched_only_once_it_has_ended() -> None:
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503])
 def test_throttling_and_server_errors_mid_window_lose_nothing_and_duplicate_nothing(status: int) -> None:
-    rig = Rig()
+    rig = Rig(wall_second=359.999)  # a 429's minute ends at once
     rig.miro.faults.add({"kind": "status", "status": status, "on": "next_page", "count": 2})
     rig.miro.faults.add({"kind": "status", "status": status, "on": "next_page", "skip": 3, "count": 1})
     rig.run_windows(3)
@@ -158,12 +160,13 @@ def test_throttling_and_server_errors_mid_window_lose_nothing_and_duplicate_noth
     assert sum(r.attempts for r in rig.health.reports) == sum(r.pages + 1 for r in rig.health.reports) + 3
 
 
-def test_a_429_waits_until_the_rate_limit_resets_on_the_clouds_clock() -> None:
+def test_a_429_waits_until_the_rate_limit_resets_on_the_wall_clock() -> None:
     rig = Rig()
     rig.miro.faults.add({"kind": "status", "status": 429, "on": "next_page", "count": 1})
     rig.run_windows(1)
-    # The second request (after 0.1 s of rateLimitQPS spacing) gets the 429 at 12:05:00.1; the minute resets at 12:06.
-    assert rig.sleeps[:2] == [pytest.approx(0.1), pytest.approx(59.9 + 0.05)]
+    # The 429 comes at 12:05:00.1 on the wall clock and the minute resets at 12:06: 59.95 real seconds,
+    # which at 600 virtual seconds per real one is that many virtual seconds of sleep.
+    assert rig.sleeps[:2] == [pytest.approx(0.1), pytest.approx((59.9 + 0.05) * 600)]
 
 
 def test_retry_after_is_real_seconds_and_is_honoured_first() -> None:

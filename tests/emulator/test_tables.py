@@ -89,19 +89,22 @@ def test_sentinel_health_exists_from_the_start(
 def test_a_name_without_cl_is_refused(emulator: dict[str, Any], loganalytics: LogAnalyticsManagementClient) -> None:
     error = refusal(loganalytics, emulator, "Plain", table("Plain", [("TimeGenerated", "datetime")]))
 
-    assert "must start with a letter, use letters, digits and underscores, and end with _CL" in error.message
+    assert (
+        "Table name 'Plain' is invalid: a custom table's name must start with a letter, contain only letters, digits and '_', and end with '_CL'."
+        in error.message
+    )
 
 
 def test_timegenerated_is_required(emulator: dict[str, Any], loganalytics: LogAnalyticsManagementClient) -> None:
     error = refusal(loganalytics, emulator, "NoTime_CL", table("NoTime_CL", [("Message", "string")]))
 
-    assert "every table needs a TimeGenerated column of type datetime" in error.message
+    assert "The table needs a 'TimeGenerated' column of type dateTime." in error.message
 
 
 def test_timegenerated_must_be_a_datetime(emulator: dict[str, Any], loganalytics: LogAnalyticsManagementClient) -> None:
     error = refusal(loganalytics, emulator, "BadTime_CL", table("BadTime_CL", [("TimeGenerated", "string")]))
 
-    assert "column 'TimeGenerated': must be datetime, not string" in error.message
+    assert "Column 'TimeGenerated' must be of type dateTime, not string." in error.message
 
 
 def test_an_unknown_column_type_is_refused(
@@ -130,7 +133,7 @@ def test_reserved_names_are_refused_but_id_is_accepted(
         loganalytics, emulator, "WithId_CL", table("WithId_CL", [("TimeGenerated", "datetime"), ("id", "string")])
     )
 
-    assert "'TenantId' is a name Azure reserves" in error.message
+    assert "Column name 'TenantId' is reserved." in error.message
     assert [c.name for c in accepted.properties.schema.columns] == ["TimeGenerated", "id"]
 
 
@@ -142,7 +145,10 @@ def test_names_longer_than_45_characters_are_refused(
         loganalytics, emulator, "Long_CL", table("Long_CL", [("TimeGenerated", "datetime"), (long_name, "string")])
     )
 
-    assert f"column '{long_name}': 46 characters; Azure allows at most 45" in error.message
+    assert (
+        f"Column name '{long_name}' is invalid: it must start with a letter, contain only letters, digits and '_', and be 2 to 45 characters long."
+        in error.message
+    )
 
 
 def test_more_than_500_columns_are_refused(
@@ -152,7 +158,7 @@ def test_more_than_500_columns_are_refused(
 
     error = refusal(loganalytics, emulator, "Wide_CL", table("Wide_CL", columns))
 
-    assert "501 columns; Azure allows at most 500" in error.message
+    assert "A table can have at most 500 columns, not 501." in error.message
 
 
 def test_an_existing_column_cannot_change_type(

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from deployer.errors import ConfirmationRefused
+from deployer.local.profile import LocalProfile
 from deployer.pipeline import RunReport, _confirm, _Run
+from deployer.profile import AzureProfile
 from deployer.provision import Change, ProvisionPlan
 
 PLAN = ProvisionPlan("terraform", (Change("table MiroAuditLogs_CL", "create", "t"),))
@@ -30,7 +32,9 @@ class FakeUi:
 
 
 def env(*, local: bool = False) -> Any:
-    return SimpleNamespace(settings=SimpleNamespace(is_local=local, env_name="prod"))
+    """An environment whose profile is the real one of its kind (the local one without a running cloud)."""
+    profile = LocalProfile.__new__(LocalProfile) if local else AzureProfile()
+    return SimpleNamespace(settings=SimpleNamespace(is_local=local, env_name="prod"), profile=profile)
 
 
 def confirm(ui: FakeUi, plan: ProvisionPlan, *, yes: bool = False, destroy: bool = False, local: bool = False) -> None:

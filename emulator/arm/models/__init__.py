@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from emulator.arm.models.endpoints import DataCollectionEndpoints
 from emulator.arm.models.operations import AsyncOperations
+from emulator.arm.models.providers import Providers
 from emulator.arm.models.resources import ResourceRegistry
 from emulator.arm.models.roles import RoleAssignments
 from emulator.arm.models.rules import DataCollectionRules
@@ -30,6 +31,7 @@ class ArmBackend:
         self.endpoints = DataCollectionEndpoints(cloud, self.registry)
         self.rules = DataCollectionRules(cloud, self.registry)
         self.operations = AsyncOperations(cloud)
+        self.providers = Providers(cloud)
         self.seed()
 
     def seed(self) -> None:
@@ -45,4 +47,5 @@ class ArmBackend:
         self.registry.clear()
         self.rules.clear_cache()
         self.operations.reset()
+        self.providers.reset()
         self.seed()

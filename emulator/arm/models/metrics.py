@@ -4,12 +4,14 @@ Parameters and their errors follow ``GET {resourceId}/providers/Microsoft.Insigh
 ``metricnames`` (default: ``ApiCallReceived_Count``), ``timespan`` (default: the last hour),
 ``interval`` (``PT1M`` ... ``P1D`` or ``FULL``; default ``PT1M``), ``aggregation`` (default: each
 metric's primary one), and ``$filter`` clauses ``Dimension eq 'value'`` (``'*'`` splits by it) joined
-with ``and``. ``top`` limits the number of series.
+with ``and``. ``top`` limits the number of series. An aggregation the metric does not support is refused
+(400) while the quirk ``dcr_metric_aggregations`` is ``strict``, and answered anyway when ``lenient``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,6 +50,9 @@ def query_rule_metrics(
     top: str | None,
 ) -> MetricsResult:
     now = cloud.clock.now()
+    if timespan and "%" in timespan:
+        # The Azure CLI encodes the timespan twice (``%253A``); Azure decodes what is left, so does this.
+        timespan = urllib.parse.unquote(timespan)
     try:
         start, end = parse_interval(timespan, now=now) if timespan else (now - dt.timedelta(hours=1), now)
     except ValueError as exc:
@@ -83,10 +88,18 @@ def query_rule_metrics(
                     f"Metric: {name} does not support requested dimension combination: {dimension}, supported ones "
                     f"are: {', '.join(definition.dimensions)}",
                 )
+        chosen = tuple(by_name[a.lower()] for a in requested) or (definition.primary_aggregation,)
+        unsupported = [a for a in chosen if a not in definition.supported]
+        if unsupported and cloud.quirks.chosen("dcr_metric_aggregations", "strict"):
+            raise errors.bad_request(
+                "BadRequest",
+                f"Metric: {name} does not support the requested aggregation type: {unsupported[0]}; supported: "
+                f"{', '.join(definition.supported)}",
+            )
         dims = {known[d.lower()]: v for d, v in split.items()}
         series = cloud.metrics.query(rule.id, definition, start=start, end=end, grain=grain, split=dims)
         metrics.append((definition, series[:limit]))
-        aggregations[name] = tuple(by_name[a.lower()] for a in requested) or (definition.primary_aggregation,)
+        aggregations[name] = chosen
     return MetricsResult(start, end, interval_text if grain else "FULL", aggregations, metrics)
 
 

@@ -167,7 +167,8 @@ class RoleAssignments:
             raise errors.bad_request(
                 "RoleDefinitionDoesNotExist", f"The specified role definition with ID '{guid}' does not exist."
             )
-        if self._cloud.directory.by_object_id(principal_id) is None:
+        principal = self._cloud.directory.by_object_id(principal_id)
+        if principal is None:
             tenant = self._cloud.identity.tenant_id
             raise errors.bad_request(
                 "PrincipalNotFound",
@@ -176,6 +177,13 @@ class RoleAssignments:
                 "assigning a role, this error might be related to a replication delay. In this case, set the "
                 "role assignment principalType property to a value, such as ServicePrincipal, User, or Group. "
                 "See https://aka.ms/docs-principaltype",
+            )
+        stated = props.get("principalType")
+        if stated is not None and str(stated) != principal.kind:
+            raise errors.bad_request(
+                "UnmatchedPrincipalType",
+                f"The PrincipalId '{principal_id.replace('-', '')}' has type '{principal.kind}' , which is "
+                f"different from specified PrincipalType '{stated}'.",
             )
         self.authorize(caller, "Microsoft.Authorization/roleAssignments/write", scope)
         assignment_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
@@ -208,7 +216,7 @@ class RoleAssignments:
                     "roleDefinitionId": f"/subscriptions/{self._cloud.identity.subscription_id}/providers/"
                     f"Microsoft.Authorization/roleDefinitions/{guid}",
                     "principalId": principal_id,
-                    "principalType": props.get("principalType") or "ServicePrincipal",
+                    "principalType": principal.kind,
                     "scope": scope,
                     "condition": props.get("condition"),
                     "conditionVersion": props.get("conditionVersion"),

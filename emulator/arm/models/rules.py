@@ -290,7 +290,13 @@ class DataCollectionRules:
             for stream in flow_streams:
                 if stream not in streams:
                     continue
-                result = compile_transform(transform, streams[stream], resolved[0][1], now=now)
+                result = compile_transform(
+                    transform,
+                    streams[stream],
+                    resolved[0][1],
+                    now=now,
+                    datatable=self._cloud.quirks.chosen("transform_datatable", "accepted"),
+                )
                 if isinstance(result, TransformProblem):
                     problem(result.code, result.message, target)
                     break

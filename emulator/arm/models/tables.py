@@ -1,7 +1,7 @@
 """Log Analytics tables over ARM (``Microsoft.OperationalInsights/workspaces/tables``).
 
 Rules enforced on PUT (Learn: "Create a custom table", "Logs Ingestion API", service limits), the
-name and column rules through :func:`deployer.dcr.check.check_table`, the same check ``dcr test`` runs:
+name and column rules in :mod:`.table_rules`:
 
 * a custom table's name ends with ``_CL``; built-in tables (``SentinelHealth``) cannot be created,
   deleted or given columns here;
@@ -23,10 +23,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from deployer.dcr import check
-from deployer.dcr.spec import TableColumn, TableSpec
 from emulator.arm import errors
 from emulator.arm.models.resources import Resource, ResourceRegistry, group_of, system_data
+from emulator.arm.models.table_rules import column_refusals, name_refusals
 from emulator.arm.models.workspaces import WORKSPACE_TYPE
 from emulator.core.auth import Principal
 from emulator.logstore import TableDefinition
@@ -136,8 +135,8 @@ class Tables:
                 )
                 continue
             columns.append(KqlColumn(column["name"], kind))
-        spec = TableSpec(name, "", tuple(TableColumn(c.name, c.type) for c in columns))
-        problems.extend((p, "properties.schema") for p in check.check_table(spec))
+        refusals = name_refusals(name) + column_refusals([(c.name, c.type) for c in columns])
+        problems.extend((r.message, r.target) for r in refusals)
         if existing is not None:
             before = existing.column_types
             for column in columns:
@@ -187,7 +186,8 @@ class Tables:
         total = int(props.get("totalRetentionInDays", -1))
         retention_value = workspace_retention if retention == -1 else retention
         total_value = retention_value if total == -1 else total
-        tenant = _answer_column({"name": "TenantId", "type": "guid", "isHidden": True})
+        spelling = self._cloud.quirks["table_column_type_casing"]
+        tenant = _answer_column({"name": "TenantId", "type": "guid", "isHidden": True}, spelling)
         if definition.builtin:
             schema: dict[str, Any] = {
                 "name": definition.name,
@@ -196,7 +196,7 @@ class Tables:
                 "columns": None,
                 "standardColumns": [
                     tenant,
-                    *[_answer_column({"name": c.name, "type": c.type}) for c in definition.columns],
+                    *[_answer_column({"name": c.name, "type": c.type}, spelling) for c in definition.columns],
                 ],
                 "solutions": ["SecurityInsights"],
                 "source": "microsoft",
@@ -211,7 +211,7 @@ class Tables:
                 "name": definition.name,
                 "tableType": "CustomLog",
                 "tableSubType": "DataCollectionRuleBased",
-                "columns": [_answer_column(c) for c in stored_schema.get("columns", [])],
+                "columns": [_answer_column(c, spelling) for c in stored_schema.get("columns", [])],
                 "standardColumns": [tenant],
                 "solutions": ["LogManagement"],
                 "source": "customer",
@@ -261,14 +261,16 @@ def _stored_column(column: dict[str, Any]) -> dict[str, Any]:
     return {k: column[k] for k in keep if column.get(k) is not None}
 
 
-def _answer_type(kind: str) -> str:
-    return COLUMN_TYPES.get(kind.lower(), kind)
+def _answer_type(kind: str, datetime_spelling: str = "dateTime") -> str:
+    """The type as a GET spells it; ``datetime_spelling`` is quirk ``table_column_type_casing``."""
+    answer = COLUMN_TYPES.get(kind.lower(), kind)
+    return datetime_spelling if answer == "dateTime" else answer
 
 
-def _answer_column(column: dict[str, Any]) -> dict[str, Any]:
+def _answer_column(column: dict[str, Any], datetime_spelling: str) -> dict[str, Any]:
     """A column as the Tables API answers it: every property present, null when not set."""
     answer: dict[str, Any] = {"dataTypeHint": None, "displayName": None, "description": None}
-    answer.update({**column, "type": _answer_type(str(column["type"]))})
+    answer.update({**column, "type": _answer_type(str(column["type"]), datetime_spelling)})
     answer.setdefault("isDefaultDisplay", False)
     answer.setdefault("isHidden", False)
     return answer

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from deployer.errors import AzureError
-from deployer.health.checks import _guarded, check_fetch_failures, check_freshness
+from deployer.health.checks import _guarded, check_dcr_metrics, check_fetch_failures, check_freshness
 from deployer.health.model import Status
 
 
@@ -110,3 +110,64 @@ def test_a_check_that_meets_any_exception_is_skipped_saying_why() -> None:
     assert result.status is Status.SKIPPED
     assert result.detail == "could not check: unexpected RuntimeError: boom"
     assert result.external_error
+
+
+def test_fetches_are_found_under_the_bare_and_the_api_polling_name() -> None:
+    query = FakeQuery([{"Failures": 0, "Successes": 3}], [{"TimeGenerated": None, "Status": "Success"}])
+    result = check_fetch_failures(context(query))
+    assert result.status is Status.OK
+    assert all("SentinelResourceName in ('Poller', 'ApiPolling-Poller')" in q for q in query.queries)
+
+
+class FakeArm:
+    """Answers metrics per aggregation as Azure does: only the aggregation asked for is in the points."""
+
+    def __init__(self, points: dict[str, dict[str, float | None]]) -> None:
+        self.points = points
+        self.asked: list[tuple[tuple[str, ...], str]] = []
+
+    def get_metrics(self, resource_id: str, names: list[str], *, timespan: str, aggregation: str) -> Any:
+        self.asked.append((tuple(names), aggregation))
+        field = aggregation.lower()
+        return {
+            "value": [
+                {"name": {"value": n}, "timeseries": [{"data": [{field: self.points[n].get(field)}]}]} for n in names
+            ]
+        }
+
+
+def metrics_context(arm: FakeArm) -> Any:
+    ctx = context(FakeQuery())
+    ctx.arm = arm
+    ctx.target.dcr_resource_id = "/dcr"
+    return ctx
+
+
+def test_each_dcr_metric_is_read_in_an_aggregation_it_supports() -> None:
+    arm = FakeArm(
+        {
+            "RowsReceived_Count": {"total": 7},
+            "RowsDropped_Count": {"total": 0},
+            "TransformationErrors_Count": {"count": 0},
+        }
+    )
+    result = check_dcr_metrics(metrics_context(arm))
+    assert result.status is Status.OK
+    assert arm.asked == [
+        (("RowsReceived_Count", "RowsDropped_Count"), "Total"),
+        (("TransformationErrors_Count",), "Count"),
+    ]
+    assert result.data == {"received": 7, "dropped": 0, "transformation_errors": 0}
+
+
+def test_a_missing_total_is_unknown_not_a_count() -> None:
+    arm = FakeArm(
+        {
+            "RowsReceived_Count": {"total": 5, "count": 5},
+            "RowsDropped_Count": {"total": None, "count": 3},
+            "TransformationErrors_Count": {"count": 0},
+        }
+    )
+    result = check_dcr_metrics(metrics_context(arm))
+    assert result.status is Status.WARN
+    assert result.detail == "Azure answered no values for RowsDropped_Count"

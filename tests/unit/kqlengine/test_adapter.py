@@ -74,6 +74,33 @@ def test_todatetime_rejects_offset_without_colon() -> None:
     ]
 
 
+def test_todatetime_reads_offset_without_colon_when_asked() -> None:
+    # The other variant of the open question, for the local cloud's quirk todatetime_colonless_offset=parsed.
+    records: list[dict[str, object]] = [
+        {"id": "no-colon", "createdAt": "2023-09-01T11:30:10.840+0200"},
+        {"id": "stream", "createdAt": "2023-09-01T09:30:10.840+0000"},
+    ]
+    result = run("source | extend t = todatetime(createdAt) | project id, t", records, colonless_offsets="parsed")
+    assert result.rows == [
+        ("no-colon", dt.datetime(2023, 9, 1, 9, 30, 10, 840000, tzinfo=dt.UTC)),
+        ("stream", dt.datetime(2023, 9, 1, 9, 30, 10, 840000, tzinfo=dt.UTC)),
+    ]
+
+
+def test_a_datetime_stream_column_follows_the_same_offset_rule() -> None:
+    columns = [kql.KqlColumn("t", "datetime")]
+    record = [{"t": "2023-09-01T09:30:10+0000"}]
+    assert kql.run_transform("source", columns, record).rows == [(None,)]
+    assert kql.run_transform("source", columns, record, colonless_offsets="parsed").rows == [
+        (dt.datetime(2023, 9, 1, 9, 30, 10, tzinfo=dt.UTC),)
+    ]
+
+
+def test_an_unknown_offset_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="colonless_offsets must be one of null, parsed, not 'lenient'"):
+        kql.connect(colonless_offsets="lenient")
+
+
 def test_now_is_pinned_when_given() -> None:
     now = dt.datetime(2030, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
     result = run("source | extend t = now() | project t", [{"id": "a"}], now=now)

@@ -1,4 +1,4 @@
-"""The local cloud for ``cloud = "local"``: the one place that starts (or finds) the emulator.
+"""Supervising the local cloud's process for ``cloud = "local"``: the one place that starts (or finds) it.
 
 ``LocalCloud.start`` attaches to an emulator already serving the state directory when it was started
 explicitly (``miro-sentinel emulator serve``, ``"owner": "serve"`` in its ``server.json``), or starts
@@ -12,15 +12,13 @@ listens and holds its control token.
 The child gets a clean environment: what Python needs to run, none of the operator's credentials
 (no ``MIRO_*``, ``AZURE_*`` or ``ARM_*`` variable), so nothing the emulator serves can reveal them.
 
-A token given in ``MIRO_ACCESS_TOKEN`` is registered in the local Miro as a valid Enterprise token (unless
-the local Miro already knows it, so a test can give a token other rights first), so any token can be
-traced through the whole path.
+Talking to a running local cloud (its control API) is :mod:`deployer.local.control`; what a deployment
+to it needs (endpoints, credential, settings) is :mod:`deployer.local.profile`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import re
 import signal
@@ -30,14 +28,10 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import requests
-from azure.core.credentials import TokenCredential
 
-from deployer.azure.cloud import AzureCloud
-from deployer.azure.credentials import client_secret_credential
-from deployer.config import LocalSettings, Secret, Settings, replace_section
+from deployer.config import LocalSettings
 from deployer.errors import ConfigError, ConfigProblem, LocalEnvironmentError
 from deployer.provision import ProgressCallback
 from deployer.redaction import register_secrets
@@ -66,10 +60,6 @@ class LocalCloud:
         self.ready = ready
         self._process = process
         self._state_dir = state_dir
-        self._http = requests.Session()
-        self._http.headers.update(ready.control_headers())
-        # Passed on every call: a session's verify loses to REQUESTS_CA_BUNDLE from the environment.
-        self._verify = ready.ca_cert
 
     # --- starting and stopping ----------------------------------------------------------------------
 
@@ -123,102 +113,10 @@ class LocalCloud:
 
     def close(self) -> None:
         """Stop the emulator if this process started it (its state stays in the state directory)."""
-        self._http.close()
         process, self._process = self._process, None
         if process is None:
             return
         _stop_child(process)
-
-    # --- what clients need --------------------------------------------------------------------------
-
-    @property
-    def cloud(self) -> AzureCloud:
-        return AzureCloud(
-            arm_endpoint=self.ready.arm_endpoint,
-            query_endpoint=self.ready.query_endpoint,
-            authority=self.ready.authority,
-            ca_bundle=self.ready.ca_cert,
-        )
-
-    def credential(self) -> TokenCredential:
-        """The local cloud's service principal (its secret is the emulator's own, printed in its ready line)."""
-        return client_secret_credential(
-            self.cloud,
-            tenant_id=self.ready.tenant_id,
-            client_id=self.ready.client_id,
-            client_secret=self.ready.client_secret,
-        )
-
-    def apply_to(self, settings: Settings) -> Settings:
-        """``settings`` with the local subscription, resource group, workspace and Miro filled in."""
-        r = self.ready
-        settings = replace_section(
-            settings,
-            "azure",
-            tenant_id=r.tenant_id,
-            subscription_id=r.subscription_id,
-            resource_group=r.resource_group,
-            location=r.location,
-        )
-        settings = replace_section(settings, "workspace", name=r.workspace_name, resource_group=r.resource_group)
-        settings = replace_section(settings, "miro", api_base_url=r.miro_base_url)
-        if not settings.validation.principal_object_id:
-            settings = replace_section(settings, "validation", principal_object_id=r.principal_object_id)
-        return dataclasses.replace(settings, sources={**settings.sources, "azure.subscription_id": "local cloud"})
-
-    def register_miro_token(self, token: Secret) -> None:
-        """Make the local Miro accept ``token`` as a valid Enterprise token, unless it already knows it."""
-        url = f"{self.ready.control_endpoint}/miro/tokens"
-        body = {"token": token.reveal(), "preset": "valid", "label": "MIRO_ACCESS_TOKEN"}
-        try:
-            response = self._http.post(url, json=body, timeout=30, verify=self._verify)
-        except requests.RequestException as exc:
-            raise LocalEnvironmentError(f"cannot reach the local cloud's control API: {type(exc).__name__}") from exc
-        # A token the local Miro already knows keeps its rights (so a test can revoke one beforehand).
-        if response.status_code == 400 and "already registered" in response.text:
-            return
-        if response.status_code not in (200, 201):
-            raise LocalEnvironmentError(f"the local Miro refused to register the token ({response.status_code})")
-
-    def poll_mark(self, connector_name: str) -> int:
-        """How many fetches the local poller has made for the connector so far (0 before its first)."""
-        return _fetches(self._poller_state(connector_name))
-
-    def wait_for_first_poll(self, connector_name: str, *, after: int | None = None, timeout: float = 60.0) -> str:
-        """Wait until the connector has polled the local Miro, so the demo's report is complete.
-
-        ``after`` is :meth:`poll_mark` taken when the deploy started: only a fetch made since then counts,
-        so a failed fetch from before (a Miro fault that has since cleared) is not taken for the answer.
-        In Azure the first poll takes 5-30 minutes and ``health`` reports it as it is; the local cloud
-        polls within seconds. Its poller's own status says when (independent of query latency).
-        """
-        deadline = time.monotonic() + timeout
-        while True:
-            state = self._poller_state(connector_name)
-            if state.get("last_status") and _fetches(state) > (after or 0):
-                return (
-                    f"the connector polled the local Miro: {state.get('windows_done', 0)} window(s), "
-                    f"{state.get('total_events', 0)} events so far (last fetch: {state['last_status']})"
-                )
-            if time.monotonic() > deadline:
-                return f"the connector has not polled within {timeout:g} s"
-            time.sleep(0.1)
-
-    def _poller_state(self, connector_name: str) -> dict[str, Any]:
-        try:
-            response = self._http.get(f"{self.ready.control_endpoint}/ccf", timeout=30, verify=self._verify)
-            response.raise_for_status()
-        except requests.RequestException as exc:
-            raise LocalEnvironmentError(f"cannot read the local poller's status: {type(exc).__name__}") from exc
-        for connector in response.json().get("connectors", []):
-            if connector.get("name") == connector_name:
-                return dict(connector.get("state") or {})
-        return {}
-
-
-def _fetches(state: dict[str, Any]) -> int:
-    """Fetches the poller has finished: every page read, every window done, every failure."""
-    return sum(int(state.get(k) or 0) for k in ("total_pages", "windows_done", "failures"))
 
 
 def _shown(path: Path) -> str:
