@@ -25,7 +25,9 @@ from deployer.locking import environment_lock
 from deployer.miro.client import MiroClient
 from deployer.profile import Profile, profile_for
 from deployer.provision import DeploymentOutputs, Engine, ProgressCallback, Target
+from deployer.resources import Deployment
 from deployer.retry import RetryPolicy
+from deployer.survey import survey
 from deployer.terraform.backend import BackendSettings
 from deployer.terraform.engine import TerraformEngine
 from deployer.terraform.runner import Timeouts
@@ -182,7 +184,6 @@ class Environment:
             self.spec,
             self.arm,
             token=self.miro_token,
-            principal_id=self.principal_id,
             progress=self._progress,
         )
 
@@ -211,6 +212,7 @@ class Environment:
             timeouts=Timeouts(plan=t.timeout_seconds, apply=t.timeout_seconds),
             plan_only=plan_only,
             env=s.process_env,
+            survey=lambda: survey(self.arm, Deployment(self.target, self.spec)),
         )
         self._closers.append(engine)
         return engine

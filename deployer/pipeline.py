@@ -28,7 +28,7 @@ from deployer.errors import (
 from deployer.health.checks import HealthContext, run_checks
 from deployer.health.model import HealthReport
 from deployer.miro.token_check import TokenCheck, check_token
-from deployer.provision import ApplyResult, DeploymentOutputs, ProvisionPlan
+from deployer.provision import ApplyResult, DeploymentOutputs, ProvisionPlan, describe_counts
 from deployer.validation import ValidationResult, run_validation
 
 __all__ = ["RunReport", "StepResult", "Ui", "check_token_only", "deploy", "destroy", "health", "plan", "validate"]
@@ -102,7 +102,7 @@ class RunReport:
     def changes(self) -> dict[str, int]:
         if self.applied is not None:
             return self.applied.counts()
-        return {"created": 0, "updated": 0, "deleted": 0}
+        return {"created": 0, "updated": 0, "deleted": 0, "adopted": 0}
 
     def verdict(self) -> tuple[str, str] | None:
         """For an unhealthy run (exit 1): what failed, in one line, and what to do; None otherwise."""
@@ -166,10 +166,9 @@ def _token(run: _Run, env: Environment) -> TokenCheck:
 
 
 def _describe(plan: ProvisionPlan) -> str:
-    counts = plan.counts()
     if not plan.has_changes:
         return "no changes: Azure already matches dcr/ and the settings"
-    return f"{counts['created']} to create, {counts['updated']} to update, {counts['deleted']} to delete"
+    return describe_counts(plan.counts(), done=False)
 
 
 def _confirm(run: _Run, env: Environment, plan: ProvisionPlan, *, yes: bool, destroy: bool) -> None:
@@ -266,8 +265,7 @@ def _deploy(run: _Run, env: Environment, *, yes: bool) -> None:
     with run.step("apply") as step:
         applied = engine.apply(planned)
         report.applied = applied
-        counts = applied.counts()
-        step.detail = f"{counts['created']} created, {counts['updated']} updated, {counts['deleted']} deleted"
+        step.detail = describe_counts(applied.counts(), done=True)
     outputs = applied.outputs or engine.outputs()
     _validate(run, env, outputs)
     for extra in extras:

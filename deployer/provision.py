@@ -20,9 +20,12 @@ __all__ = [
     "ProgressCallback",
     "ProvisionPlan",
     "Target",
+    "describe_counts",
 ]
 
-Action = Literal["create", "update", "delete", "replace"]
+#: ``adopt``: the resource exists but miro-sentinel did not create it; it is taken over (and updated where
+#: it differs, as the change's detail says).
+Action = Literal["create", "update", "delete", "replace", "adopt"]
 
 #: Receives one human-readable progress line at a time (the CLI shows them as they come).
 ProgressCallback = Callable[[str], None]
@@ -81,7 +84,7 @@ class Target:
 
 @dataclass(frozen=True)
 class Change:
-    """One resource that a plan would create, update, delete or replace."""
+    """One resource that a plan would create, update, delete, replace or adopt."""
 
     address: str
     action: Action
@@ -105,11 +108,20 @@ class ProvisionPlan:
         return any(c.action == "replace" for c in self.changes)
 
     def counts(self) -> dict[str, int]:
-        """``{"created", "updated", "deleted"}``; a replacement counts as one delete and one create."""
+        """``{"created", "updated", "deleted", "adopted"}``; a replacement counts as one delete and one create."""
         created = sum(c.action in ("create", "replace") for c in self.changes)
         updated = sum(c.action == "update" for c in self.changes)
         deleted = sum(c.action in ("delete", "replace") for c in self.changes)
-        return {"created": created, "updated": updated, "deleted": deleted}
+        adopted = sum(c.action == "adopt" for c in self.changes)
+        return {"created": created, "updated": updated, "deleted": deleted, "adopted": adopted}
+
+
+def describe_counts(counts: dict[str, int], *, done: bool) -> str:
+    """``"1 to create, 0 to update, 0 to delete"`` (a plan) or ``"1 created, ..."`` (done); adoptions when any."""
+    words = ("created", "updated", "deleted", "adopted")
+    verbs = {"created": "create", "updated": "update", "deleted": "delete", "adopted": "adopt"}
+    shown = [w for w in words if w != "adopted" or counts.get(w)]
+    return ", ".join(f"{counts.get(w, 0)} {w}" if done else f"{counts.get(w, 0)} to {verbs[w]}" for w in shown)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from rich.text import Text
 from deployer.cli.failures import Failure
 from deployer.health.render import health_json, health_markdown, print_health
 from deployer.pipeline import RunReport
+from deployer.provision import describe_counts
 from deployer.redaction import redact, redact_data
 
 __all__ = ["RUN_SCHEMA", "emit", "failure_json", "run_json", "run_markdown"]
@@ -106,7 +107,7 @@ def run_markdown(report: RunReport) -> str:
         lines.append("")
     if report.applied is not None:
         c = report.changes()
-        lines += [f"Applied: **{c['created']} created, {c['updated']} updated, {c['deleted']} deleted**.", ""]
+        lines += [f"Applied: **{describe_counts(c, done=True)}**.", ""]
     if report.validation is not None:
         lines += [f"Validation record: {report.validation.detail}.", ""]
     if report.health is not None:
@@ -127,7 +128,7 @@ def _print_text(report: RunReport, console: Console) -> None:
             )
     if report.applied is not None:
         c = report.changes()
-        console.print(f"changes: {c['created']} created, {c['updated']} updated, {c['deleted']} deleted")
+        console.print(f"changes: {describe_counts(c, done=True)}")
     if report.validation is not None:
         v = report.validation
         latency = f"; latency {v.latency_seconds:.1f} s" if v.latency_seconds is not None else ""
