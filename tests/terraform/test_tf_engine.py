@@ -8,16 +8,22 @@ from pathlib import Path
 
 import pytest
 
+from deployer import resources
 from deployer.dcr.spec import load_spec
 from deployer.errors import ConfigError, TerraformAuthError, TerraformError
 from deployer.provision import Change, ProvisionPlan, Target
+from deployer.resources import Deployment
+from deployer.survey import Finding, Survey
 from deployer.terraform import BackendSettings, TerraformEngine
+from deployer.terraform.engine import IMPORTS_FILE
 
 pytestmark = pytest.mark.terraform
 
 # fixtures/engine_root checks that exactly this token arrives (sha256 in a precondition).
 TOKEN = "canary-engine-7d3f0c2b"
 CONNECTOR = "module.pipeline.terraform_data.connector"
+#: Where fixtures/engine_root keeps the resources that terraform/ keeps in azapi resources.
+FIXTURE_ADDRESSES = {"table": "module.pipeline.terraform_data.table", "dcr": "module.pipeline.terraform_data.this"}
 
 
 @pytest.fixture
@@ -44,7 +50,7 @@ def make_engine(
             plan_only=plan_only,
             env=child_env,
         )
-        engine.connector_address = CONNECTOR
+        engine.addresses.update(FIXTURE_ADDRESSES, connector=CONNECTOR)
         engines.append(engine)
         return engine
 
@@ -62,12 +68,13 @@ def test_deploy_plans_then_applies_and_returns_the_outputs(
     result = engine.apply(plan)
 
     assert plan.engine == "terraform"
-    assert plan.counts() == {"created": 3, "updated": 0, "deleted": 0}
-    assert {c.address for c in plan.changes} == {
-        "module.pipeline.terraform_data.table",
-        "module.pipeline.terraform_data.this",
-        CONNECTOR,
-    }
+    assert plan.counts() == {"created": 3, "updated": 0, "deleted": 0, "adopted": 0}
+    # Named through the resource table, as the arm engine names them.
+    assert [(c.address, c.resource_type) for c in plan.changes] == [
+        ("data connector MiroAuditLogsPoller", "Microsoft.SecurityInsights/dataConnectors"),
+        ("table MiroAuditLogs_CL", "Microsoft.OperationalInsights/workspaces/tables"),
+        ("data collection rule dcr-miro", "Microsoft.Insights/dataCollectionRules"),
+    ]
     assert result.changes == plan.changes
     assert result.outputs.table_name == "MiroAuditLogs_CL"  # read from the copied dcr/
     assert result.outputs.stream_name == "Custom-MiroAuditLogs_CL"
@@ -96,7 +103,9 @@ def test_a_new_token_version_updates_the_connector(make_engine: Callable[..., Te
     rotated = make_engine(token_version="2")
     plan = rotated.plan()
 
-    assert plan.changes == (Change(CONNECTOR, "update", "terraform_data", ""),)
+    assert plan.changes == (
+        Change("data connector MiroAuditLogsPoller", "update", "Microsoft.SecurityInsights/dataConnectors", ""),
+    )
 
 
 def test_without_a_token_the_plan_shows_every_change_and_marks_the_connector(
@@ -106,8 +115,10 @@ def test_without_a_token_the_plan_shows_every_change_and_marks_the_connector(
 
     plan = engine.plan()
 
-    assert plan.counts() == {"created": 3, "updated": 0, "deleted": 0}
-    assert [(c.address, c.detail) for c in plan.changes if c.detail] == [(CONNECTOR, "needs the Miro token")]
+    assert plan.counts() == {"created": 3, "updated": 0, "deleted": 0, "adopted": 0}
+    assert [(c.address, c.detail) for c in plan.changes if c.detail] == [
+        ("data connector MiroAuditLogsPoller", "needs the Miro token")
+    ]
 
 
 def test_without_a_token_apply_refuses_to_write_the_connector_and_changes_nothing(
@@ -150,7 +161,7 @@ def test_without_a_token_an_unchanged_deployment_can_be_planned_and_destroyed(
     destroy_plan = engine.plan_destroy()
     destroyed = engine.destroy(destroy_plan)
 
-    assert destroyed.counts() == {"created": 0, "updated": 0, "deleted": 3}
+    assert destroyed.counts() == {"created": 0, "updated": 0, "deleted": 3, "adopted": 0}
     with pytest.raises(TerraformError) as caught:
         engine.outputs()
     assert caught.value.message.startswith("the Terraform state of environment 'test' has no table_name")
@@ -214,3 +225,40 @@ def test_an_azurerm_backend_without_credentials_is_an_auth_error(
     assert caught.value.command[-1].endswith("/config/backend.tfbackend")
     assert 'key = "test.tfstate"' in (tmp_path / "env-prod" / "config" / "backend.tfbackend").read_text()
     engine.close()
+
+
+def existing_table(target: Target) -> Survey:
+    """What the survey finds when the table exists already (e.g. made by the Content Hub solution)."""
+    deployment = Deployment(target, load_spec())
+    table = resources.by_key(deployment, "table")
+    return Survey((Finding(table, {"id": table.resource_id}, "adopt", adopted=True),))
+
+
+def test_an_existing_resource_is_imported_and_the_plan_says_adopt(
+    make_engine: Callable[..., TerraformEngine], target: Target, tmp_path: Path
+) -> None:
+    engine = make_engine()
+    engine._survey = lambda: existing_table(target)
+
+    plan = engine.plan()
+
+    imports = (tmp_path / "env-test" / "config" / IMPORTS_FILE).read_text()
+    table_id = resources.by_key(Deployment(target, load_spec()), "table").resource_id
+    assert f'to = module.pipeline.terraform_data.table\n  id = "{table_id}?api-version=2025-07-01"' in imports
+    assert (
+        Change(
+            "table MiroAuditLogs_CL",
+            "adopt",
+            "Microsoft.OperationalInsights/workspaces/tables",
+            "exists, not created by miro-sentinel: adopt existing (imported into the state); then updated to match",
+        )
+        in plan.changes
+    )
+    assert plan.counts()["adopted"] == 1
+    engine.apply(plan)
+    engine.close()
+
+    again = make_engine()
+    again._survey = lambda: existing_table(target)
+    assert again.plan() == ProvisionPlan(engine="terraform", changes=())
+    assert not (tmp_path / "env-test" / "config" / IMPORTS_FILE).exists()
