@@ -26,7 +26,7 @@ variable "target" {
     tenant_id                 = optional(string)
     token_version             = optional(string, "1")
     total_retention_in_days   = optional(number, -1)
-    validation_principal_type = optional(string, "ServicePrincipal")
+    validation_principal_type = optional(string, "")
     workspace_resource_group  = optional(string)
   })
   description = "Where and what to deploy: deployer.provision.Target's fields (see modules/bodies/variables.tf)."

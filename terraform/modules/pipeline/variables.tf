@@ -21,7 +21,7 @@ variable "target" {
     tenant_id                 = optional(string)
     token_version             = optional(string, "1")
     total_retention_in_days   = optional(number, -1)
-    validation_principal_type = optional(string, "ServicePrincipal")
+    validation_principal_type = optional(string, "")
     workspace_resource_group  = optional(string)
   })
   description = <<-EOT
@@ -34,7 +34,7 @@ variable "target" {
     `retention_in_days` (4-730, Analytics only; -1: the workspace default), `total_retention_in_days`
     (4-4383; -1: the retention, or 30 days for Basic and Auxiliary), `tags` (DCE, DCR and created
     resources; `managed-by = miro-sentinel` is always added), `token_version` (change it to send a
-    rotated token), `miro_api_base_url`, `validation_principal_type`, `workspace_resource_group` (null:
+    rotated token), `miro_api_base_url`, `validation_principal_type` (empty: left to Azure), `workspace_resource_group` (null:
     `resource_group`), `tenant_id` (null: the provider's), `create_resource_group`, `create_workspace`
     and `onboard_sentinel`.
   EOT
