@@ -23,15 +23,28 @@ from deployer.errors import (
     DeployerError,
     ExternalError,
     MiroError,
+    PreflightFailed,
     from_exception,
 )
 from deployer.health.checks import HealthContext, run_checks
 from deployer.health.model import HealthReport
 from deployer.miro.token_check import TokenCheck, check_token
-from deployer.provision import ApplyResult, DeploymentOutputs, ProvisionPlan, describe_counts
+from deployer.preflight import run_preflight
+from deployer.provision import ApplyResult, DeploymentOutputs, Engine, PreflightCheck, ProvisionPlan, describe_counts
 from deployer.validation import ValidationResult, run_validation
 
-__all__ = ["RunReport", "StepResult", "Ui", "check_token_only", "deploy", "destroy", "health", "plan", "validate"]
+__all__ = [
+    "RunReport",
+    "StepResult",
+    "Ui",
+    "check_token_only",
+    "deploy",
+    "destroy",
+    "health",
+    "plan",
+    "preflight",
+    "validate",
+]
 
 _LOG = logging.getLogger(__name__)
 
@@ -75,6 +88,7 @@ class RunReport:
     steps: list[StepResult] = field(default_factory=list)
     token: TokenCheck | None = None
     token_error: MiroError | None = None
+    preflight: tuple[PreflightCheck, ...] | None = None
     plan: ProvisionPlan | None = None
     applied: ApplyResult | None = None
     validation: ValidationResult | None = None
@@ -163,6 +177,29 @@ def _token(run: _Run, env: Environment) -> TokenCheck:
         step.detail = f"valid for organisation '{found.organization_name}'"
         run.report.token = found
         return found
+
+
+def _preflight(run: _Run, env: Environment, engine: Engine, *, writes: bool) -> None:
+    """The prerequisites, before anything is written; a failed one stops the run (exit 3)."""
+    with run.step("preflight") as step:
+        checks = run_preflight(env.arm, env.target, env.spec, writes=writes, engine_checks=engine.preflight)
+        run.report.preflight = checks
+        failed = [c for c in checks if c.status == "failed"]
+        warned = [c for c in checks if c.status == "warn"]
+        for check in (*failed, *warned):
+            run.ui.progress(f"  {check.status:>7}  {check.line()}")
+        if failed:
+            step.detail = f"{len(failed)} of {len(checks)} prerequisites missing"
+            raise PreflightFailed(
+                [c.line() for c in failed],
+                remedy=f"fix each line above, then run `miro-sentinel preflight --env {env.settings.env_name}`",
+            )
+        skipped = sum(c.status == "skipped" for c in checks)
+        step.detail = (
+            "prerequisites met"
+            + (f" ({len(warned)} warnings)" if warned else "")
+            + (f" ({skipped} not checked)" if skipped else "")
+        )
 
 
 def _describe(plan: ProvisionPlan) -> str:
@@ -255,6 +292,7 @@ def _deploy(run: _Run, env: Environment, *, yes: bool) -> None:
     # counts only what happens from here on.
     extras = env.profile.post_deploy_steps(env.settings)
     engine = env.engine()
+    _preflight(run, env, engine, writes=True)
     with run.step("plan") as step:
         planned = engine.plan()
         report.plan = planned
@@ -280,9 +318,22 @@ def plan(env: Environment, ui: Ui) -> RunReport:
     run = _Run(report, ui)
 
     def body() -> None:
+        engine = env.engine(plan_only=True)
+        _preflight(run, env, engine, writes=False)
         with run.step("plan") as step:
-            report.plan = env.engine(plan_only=True).plan()
+            report.plan = engine.plan()
             step.detail = _describe(report.plan)
+
+    return _guard(report, body)
+
+
+def preflight(env: Environment, ui: Ui) -> RunReport:
+    """Only the prerequisites of a deploy (reads only)."""
+    report = RunReport("preflight", env.given.env_name, env.given.engine)
+    run = _Run(report, ui)
+
+    def body() -> None:
+        _preflight(run, env, env.engine(plan_only=True), writes=True)
 
     return _guard(report, body)
 

@@ -7,7 +7,7 @@ next steps need) and the :class:`Engine` protocol that both engines implement.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -17,6 +17,7 @@ __all__ = [
     "Change",
     "DeploymentOutputs",
     "Engine",
+    "PreflightCheck",
     "ProgressCallback",
     "ProvisionPlan",
     "Target",
@@ -25,6 +26,9 @@ __all__ = [
 
 #: ``adopt``: the resource exists but miro-sentinel did not create it; it is taken over (and updated where
 #: it differs, as the change's detail says).
+#: ``failed`` stops a deploy before any write; ``warn`` is reported only (a plan's identity may be read-only).
+PreflightStatus = Literal["ok", "failed", "warn", "skipped"]
+
 Action = Literal["create", "update", "delete", "replace", "adopt"]
 
 #: Receives one human-readable progress line at a time (the CLI shows them as they come).
@@ -80,6 +84,21 @@ class Target:
 
     def table_resource_id(self, table_name: str) -> str:
         return f"{self.workspace_resource_id}/tables/{table_name}"
+
+
+@dataclass(frozen=True)
+class PreflightCheck:
+    """One prerequisite of a deployment, checked before anything is written."""
+
+    id: str
+    title: str
+    status: PreflightStatus
+    detail: str
+    remedy: str = ""
+
+    def line(self) -> str:
+        """``title: detail; remedy`` — how a failure is reported, on one line."""
+        return f"{self.title}: {self.detail}" + (f"; {self.remedy}" if self.remedy else "")
 
 
 @dataclass(frozen=True)
@@ -177,6 +196,10 @@ class Engine(Protocol):
 
     def destroy(self, plan: ProvisionPlan) -> ProvisionPlan:
         """Delete what ``plan`` lists; returns what was deleted."""
+        ...
+
+    def preflight(self) -> Sequence[PreflightCheck]:
+        """What this engine itself needs before a plan (Terraform: its state); reads only, never raises."""
         ...
 
     def outputs(self) -> DeploymentOutputs:

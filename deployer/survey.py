@@ -30,7 +30,7 @@ from deployer.errors import ResourceNotFound, UsageError
 from deployer.provision import Action, Change
 from deployer.resources import Deployment, Resource
 
-__all__ = ["Finding", "Survey", "refuse_blocked", "survey"]
+__all__ = ["Finding", "Survey", "find_role", "refuse_blocked", "survey"]
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def refuse_blocked(found: Survey) -> None:
         )
 
 
-def _find_role(arm: ArmClient, role: Resource, principal_id: str) -> Mapping[str, Any] | None:
+def find_role(arm: ArmClient, role: Resource, principal_id: str) -> Mapping[str, Any] | None:
     """Our assignment by its name or, failing that, the same role for the principal under another name."""
     current = role.read(arm)
     if current is not None:
@@ -148,7 +148,7 @@ def survey(arm: ArmClient, d: Deployment) -> Survey:
     currents: dict[str, Mapping[str, Any] | None] = {}
     for r in items:
         if r.kind is resources.ROLE_ASSIGNMENT:
-            currents[r.kind.key] = _find_role(arm, r, d.target.validation_principal_id)
+            currents[r.kind.key] = find_role(arm, r, d.target.validation_principal_id)
         else:
             currents[r.kind.key] = r.read(arm)
     ours = any(c is not None and _is_tagged(c) for r in items if r.kind.tagged and (c := currents[r.kind.key]))

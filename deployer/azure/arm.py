@@ -43,6 +43,7 @@ _LOG = logging.getLogger(__name__)
 
 SENTINEL_API = "2025-09-01"
 ROLE_ASSIGNMENTS_API = "2022-04-01"
+RESOURCES_API = "2025-04-01"
 METRICS_API = "2024-02-01"
 
 T = TypeVar("T")
@@ -289,6 +290,24 @@ class ArmClient:
             ),
         )
         return dict(result.serialize(keep_readonly=True))
+
+    # --- what a first deployment needs (raw ARM) ----------------------------------------------------
+
+    def get_provider(self, namespace: str) -> dict[str, Any]:
+        """A resource provider of the subscription: ``registrationState`` and its ``resourceTypes`` (locations)."""
+        path = f"/subscriptions/{self.subscription_id}/providers/{namespace}"
+        return dict(self.request("GET", path, RESOURCES_API, what=f"reading resource provider {namespace}"))
+
+    def list_permissions(self, resource_group: str) -> list[dict[str, Any]]:
+        """The caller's permissions on a resource group (``actions``/``notActions`` per role it holds)."""
+        path = f"/subscriptions/{self.subscription_id}/resourcegroups/{resource_group}/providers/Microsoft.Authorization/permissions"
+        answer = self.request("GET", path, ROLE_ASSIGNMENTS_API, what=f"reading your permissions on {resource_group}")
+        return list(answer.get("value", [])) if isinstance(answer, dict) else []
+
+    def get_onboarding_state(self, workspace_id: str) -> dict[str, Any]:
+        """Sentinel's onboarding state of a workspace; :class:`ResourceNotFound` when Sentinel is not enabled."""
+        path = f"{workspace_id}/providers/Microsoft.SecurityInsights/onboardingStates/default"
+        return dict(self.request("GET", path, SENTINEL_API, what="reading the Sentinel onboarding state"))
 
     # --- role assignments (raw ARM) -----------------------------------------------------------------
 

@@ -21,7 +21,15 @@ from deployer.config import Secret
 from deployer.dcr import bodies
 from deployer.dcr.spec import DcrSpec
 from deployer.errors import AzureError, ConfigError, ConfigProblem
-from deployer.provision import ApplyResult, Change, DeploymentOutputs, ProgressCallback, ProvisionPlan, Target
+from deployer.provision import (
+    ApplyResult,
+    Change,
+    DeploymentOutputs,
+    PreflightCheck,
+    ProgressCallback,
+    ProvisionPlan,
+    Target,
+)
 from deployer.resources import Deployment, Resource
 from deployer.survey import Survey, refuse_blocked, survey
 
@@ -102,6 +110,10 @@ class ArmEngine:
             )
         body = _merge(connector.body(learned), bodies.connector_secret(self._token.reveal()))
         return connector.put(self.arm, body)
+
+    def preflight(self) -> tuple[PreflightCheck, ...]:
+        """Nothing of its own: Azure is the state."""
+        return ()
 
     def plan_destroy(self) -> ProvisionPlan:
         changes = [

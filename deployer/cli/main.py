@@ -12,7 +12,18 @@ from pathlib import Path
 import click
 
 from deployer import __version__
-from deployer.cli import check_token, config_cmd, dcr_cmd, deploy, destroy, emulator_cmd, health, plan, validate
+from deployer.cli import (
+    check_token,
+    config_cmd,
+    dcr_cmd,
+    deploy,
+    destroy,
+    emulator_cmd,
+    health,
+    plan,
+    preflight,
+    validate,
+)
 from deployer.cli._common import State, command_name
 from deployer.cli.failures import Failure, classify
 from deployer.cli.render import failure_json
@@ -58,6 +69,7 @@ def cli(ctx: click.Context, debug: bool, verbosity: int, debug_sdk: bool, envs_d
 for command in (
     deploy.deploy,
     plan.plan,
+    preflight.preflight,
     destroy.destroy,
     check_token.check_token,
     validate.validate,

@@ -18,6 +18,7 @@ The Miro token only ever goes into the terraform child's environment (``TF_VAR_m
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
@@ -27,12 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 from deployer import resources
 from deployer.dcr.spec import DcrSpec
-from deployer.errors import ConfigError, ConfigProblem, TerraformError
+from deployer.errors import ConfigError, ConfigProblem, TerraformAuthError, TerraformError, TerraformProviderUnavailable
 from deployer.provision import (
     ApplyResult,
     Change,
     DeploymentOutputs,
     Engine,
+    PreflightCheck,
     ProgressCallback,
     ProvisionPlan,
     Target,
@@ -65,6 +67,13 @@ _COPY_IGNORE = shutil.ignore_patterns(
     ".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*.tfplan", "*.auto.tfvars.json", "__pycache__"
 )
 _LOCK_FILE = ".terraform.lock.hcl"
+
+#: What ``terraform init`` says when the state container is missing or the identity lacks a data role.
+_STATE_UNREACHABLE = re.compile(
+    r"AuthorizationPermissionMismatch|AuthorizationFailure|ContainerNotFound|StorageAccountNotFound"
+    r"|Failed to get existing workspaces|no such host",
+    re.I,
+)
 
 
 def target_variables(target: Target, *, table_name: str, create_resource_group: bool = False) -> dict[str, Any]:
@@ -183,6 +192,31 @@ class TerraformEngine:
         """Apply the saved destroy plan that :meth:`plan_destroy` returned; returns what was deleted."""
         self._apply_pending(plan, destroy=True)
         return plan
+
+    def preflight(self) -> tuple[PreflightCheck, ...]:
+        """Whether the state can be read: ``terraform init`` against the backend, which lists the container."""
+        title, b = "Terraform state", self.backend
+        if b.kind != "azurerm":
+            return (PreflightCheck("state", title, "skipped", "kept in a local file"),)
+        where = f"container {b.container_name} of storage account {b.storage_account_name}"
+        try:
+            self._prepare()
+        except TerraformProviderUnavailable as exc:
+            return (PreflightCheck("state", title, "skipped", f"could not check: {exc.message}", exc.remedy),)
+        except TerraformError as exc:
+            if not (isinstance(exc, TerraformAuthError) or _STATE_UNREACHABLE.search(exc.message)):
+                return (PreflightCheck("state", title, "skipped", f"could not check: {exc.message}", exc.remedy),)
+            return (
+                PreflightCheck(
+                    "state",
+                    title,
+                    "failed",
+                    f"{where} cannot be read with this identity: {exc.message.splitlines()[0]}",
+                    "sign in (az login, or azure/login in GitHub Actions) as an identity with Storage Blob Data "
+                    "Contributor on the container (Storage Blob Data Reader to plan), and check terraform.state_* settings",
+                ),
+            )
+        return (PreflightCheck("state", title, "ok", f"{where} is readable"),)
 
     def outputs(self) -> DeploymentOutputs:
         """Ids and endpoints from the environment's state.

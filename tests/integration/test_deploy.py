@@ -33,6 +33,7 @@ def test_deploy_from_scratch_is_healthy(local_env: LocalEnv) -> None:
     assert [s["name"] for s in document["steps"]] == [
         "settings",
         "token",
+        "preflight",
         "plan",
         "apply",
         "validation",

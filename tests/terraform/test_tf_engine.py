@@ -262,3 +262,39 @@ def test_an_existing_resource_is_imported_and_the_plan_says_adopt(
     again._survey = lambda: existing_table(target)
     assert again.plan() == ProvisionPlan(engine="terraform", changes=())
     assert not (tmp_path / "env-test" / "config" / IMPORTS_FILE).exists()
+
+
+def test_preflight_says_when_the_state_container_cannot_be_read(
+    copy_fixture: Callable[[str], Path],
+    tmp_path: Path,
+    terraform_binary: str,
+    child_env: dict[str, str],
+    target: Target,
+) -> None:
+    env = {**child_env, "PATH": str(Path(terraform_binary).parent), "HTTPS_PROXY": "http://127.0.0.1:9"}
+    backend = BackendSettings(
+        kind="azurerm", storage_account_name="stmirotfstate", container_name="tfstate", key="test.tfstate"
+    )
+    with TerraformEngine(
+        target,
+        load_spec(),
+        None,
+        work_dir=tmp_path / "env-prod",
+        backend=backend,
+        source_dir=copy_fixture("engine_root"),
+        binary=terraform_binary,
+        env=env,
+    ) as engine:
+        [check] = engine.preflight()
+
+    assert (check.id, check.status) == ("state", "failed")
+    assert check.detail.startswith(
+        "container tfstate of storage account stmirotfstate cannot be read with this identity: "
+        "terraform init failed: unable to build authorizer for Storage API"
+    )
+    assert "Storage Blob Data Contributor" in check.remedy
+
+
+def test_preflight_has_nothing_to_check_for_local_state(make_engine: Callable[..., TerraformEngine]) -> None:
+    [check] = make_engine().preflight()
+    assert (check.id, check.status, check.detail) == ("state", "skipped", "kept in a local file")
