@@ -38,6 +38,7 @@ __all__ = [
     "by_key",
     "for_terraform_address",
     "resources",
+    "value_at",
 ]
 
 #: Shown in a body for values only known once an earlier resource exists.
@@ -91,36 +92,27 @@ class _TableAccess:
         arm.delete_table(s["resourcegroups"], s["workspaces"], s["tables"])
 
 
-class _EndpointAccess:
-    """Data collection endpoints through azure-mgmt-monitor."""
+@dataclass(frozen=True)
+class _GroupAccess:
+    """A resource named within a resource group, through the SDK client's call for each verb."""
+
+    segment: str
+    get_: Callable[[ArmClient, str, str], dict[str, Any]]
+    put_: Callable[[ArmClient, str, str, dict[str, Any]], dict[str, Any]]
+    delete_: Callable[[ArmClient, str, str], None]
+
+    def _names(self, resource_id: str) -> tuple[str, str]:
+        s = _segments(resource_id)
+        return s["resourcegroups"], s[self.segment]
 
     def get(self, arm: ArmClient, resource_id: str) -> dict[str, Any]:
-        s = _segments(resource_id)
-        return arm.get_dce(s["resourcegroups"], s["datacollectionendpoints"])
+        return self.get_(arm, *self._names(resource_id))
 
     def put(self, arm: ArmClient, resource_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        s = _segments(resource_id)
-        return arm.put_dce(s["resourcegroups"], s["datacollectionendpoints"], body)
+        return self.put_(arm, *self._names(resource_id), body)
 
     def delete(self, arm: ArmClient, resource_id: str) -> None:
-        s = _segments(resource_id)
-        arm.delete_dce(s["resourcegroups"], s["datacollectionendpoints"])
-
-
-class _RuleAccess:
-    """Data collection rules through azure-mgmt-monitor."""
-
-    def get(self, arm: ArmClient, resource_id: str) -> dict[str, Any]:
-        s = _segments(resource_id)
-        return arm.get_dcr(s["resourcegroups"], s["datacollectionrules"])
-
-    def put(self, arm: ArmClient, resource_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        s = _segments(resource_id)
-        return arm.put_dcr(s["resourcegroups"], s["datacollectionrules"], body)
-
-    def delete(self, arm: ArmClient, resource_id: str) -> None:
-        s = _segments(resource_id)
-        arm.delete_dcr(s["resourcegroups"], s["datacollectionrules"])
+        self.delete_(arm, *self._names(resource_id))
 
 
 @dataclass(frozen=True)
@@ -176,7 +168,8 @@ class Kind:
     comparable: Callable[[dict[str, Any]], dict[str, Any]] = field(default=_as_is, repr=False)
 
 
-def _path(resource: Mapping[str, Any] | None, *keys: str) -> str:
+def value_at(resource: Mapping[str, Any] | None, *keys: str) -> str:
+    """The string at ``keys`` in an ARM answer (keys in any case), or ``""``."""
     value: Any = resource
     for key in keys:
         if not isinstance(value, Mapping):
@@ -214,9 +207,9 @@ DCE = Kind(
     "Microsoft.Insights/dataCollectionEndpoints",
     "2023-03-11",
     f"{_MODULE}.data_collection_endpoint",
-    _EndpointAccess(),
+    _GroupAccess("datacollectionendpoints", ArmClient.get_dce, ArmClient.put_dce, ArmClient.delete_dce),
     tagged=True,
-    learns=lambda dce: {"dce_endpoint": _path(dce, "properties", "logsIngestion", "endpoint")},
+    learns=lambda dce: {"dce_endpoint": value_at(dce, "properties", "logsIngestion", "endpoint")},
 )
 DCR = Kind(
     "dcr",
@@ -224,9 +217,9 @@ DCR = Kind(
     "Microsoft.Insights/dataCollectionRules",
     "2023-03-11",
     f"{_MODULE}.this",
-    _RuleAccess(),
+    _GroupAccess("datacollectionrules", ArmClient.get_dcr, ArmClient.put_dcr, ArmClient.delete_dcr),
     tagged=True,
-    learns=lambda dcr: {"dcr_immutable_id": _path(dcr, "properties", "immutableId")},
+    learns=lambda dcr: {"dcr_immutable_id": value_at(dcr, "properties", "immutableId")},
     comparable=_rule_comparable,
 )
 ROLE_ASSIGNMENT = Kind(

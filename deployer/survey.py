@@ -71,9 +71,6 @@ class Survey:
     def changes(self) -> tuple[Change, ...]:
         return tuple(c for f in self.findings if (c := f.change()) is not None)
 
-    def by_key(self, key: str) -> Finding:
-        return next(f for f in self.findings if f.resource.kind.key == key)
-
     @property
     def blockers(self) -> tuple[str, ...]:
         return tuple(f"{f.resource.address}: {f.blocker}" for f in self.findings if f.blocker)

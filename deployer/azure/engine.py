@@ -30,7 +30,7 @@ from deployer.provision import (
     ProvisionPlan,
     Target,
 )
-from deployer.resources import Deployment, Resource
+from deployer.resources import Deployment, Resource, value_at
 from deployer.survey import Survey, refuse_blocked, survey
 
 __all__ = ["ArmEngine"]
@@ -146,9 +146,9 @@ class ArmEngine:
                 resources.CONNECTOR,
             )
         )
-        customer_id = _path(workspace, "properties", "customerId")
-        endpoint = _path(dce, "properties", "logsIngestion", "endpoint")
-        immutable_id = _path(dcr, "properties", "immutableId")
+        customer_id = value_at(workspace, "properties", "customerId")
+        endpoint = value_at(dce, "properties", "logsIngestion", "endpoint")
+        immutable_id = value_at(dcr, "properties", "immutableId")
         if not (customer_id and endpoint and immutable_id):
             raise AzureError("Azure did not return the workspace id, the DCE endpoint or the DCR immutable id")
         return DeploymentOutputs(
@@ -164,15 +164,6 @@ class ArmEngine:
             workspace_resource_id=t.workspace_resource_id,
             workspace_customer_id=customer_id,
         )
-
-
-def _path(resource: Mapping[str, Any] | None, *keys: str) -> str:
-    value: Any = resource
-    for key in keys:
-        if not isinstance(value, Mapping):
-            return ""
-        value = {str(k).lower(): v for k, v in value.items()}.get(key.lower())
-    return str(value) if value is not None else ""
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -287,7 +287,16 @@ class TerraformEngine:
     def _write_imports(self, found: Survey | None) -> None:
         """An ``import`` block for each resource that exists in Azure but not in the state; none otherwise."""
         path = self.config_dir / IMPORTS_FILE
-        existing = {f.resource.kind.key: f.resource for f in found.findings if f.current is not None} if found else {}
+        # Only the resource at our id: a role granted under another name is taken as is, not imported.
+        existing = (
+            {
+                f.resource.kind.key: f.resource
+                for f in found.findings
+                if f.current is not None and str(f.current.get("id", "")).lower() == f.resource.resource_id.lower()
+            }
+            if found
+            else {}
+        )
         if not existing:
             path.unlink(missing_ok=True)
             return

@@ -194,19 +194,20 @@ def test_outputs_before_any_deploy_say_nothing_is_deployed(make_engine: Callable
     assert "nothing is deployed there yet" in caught.value.message
 
 
-def test_an_azurerm_backend_without_credentials_is_an_auth_error(
+@pytest.fixture
+def azurerm_engine(
     copy_fixture: Callable[[str], Path],
     tmp_path: Path,
     terraform_binary: str,
     child_env: dict[str, str],
     target: Target,
-) -> None:
-    # No Azure CLI and no ARM_* variables on the child's PATH/environment: the backend cannot authenticate.
+) -> Iterator[TerraformEngine]:
+    """An engine whose state is in an azurerm backend it cannot reach: no Azure CLI, no ARM_* variables."""
     env = {**child_env, "PATH": str(Path(terraform_binary).parent), "HTTPS_PROXY": "http://127.0.0.1:9"}
     backend = BackendSettings(
         kind="azurerm", storage_account_name="stmirotfstate", container_name="tfstate", key="test.tfstate"
     )
-    engine = TerraformEngine(
+    with TerraformEngine(
         target,
         load_spec(),
         TOKEN,
@@ -215,16 +216,20 @@ def test_an_azurerm_backend_without_credentials_is_an_auth_error(
         source_dir=copy_fixture("engine_root"),
         binary=terraform_binary,
         env=env,
-    )
+    ) as engine:
+        yield engine
 
+
+def test_an_azurerm_backend_without_credentials_is_an_auth_error(
+    azurerm_engine: TerraformEngine, tmp_path: Path
+) -> None:
     with pytest.raises(TerraformAuthError) as caught:
-        engine.plan()
+        azurerm_engine.plan()
 
     assert caught.value.message.startswith("terraform init failed: unable to build authorizer for Storage API")
     assert caught.value.command[1] == "init"
     assert caught.value.command[-1].endswith("/config/backend.tfbackend")
     assert 'key = "test.tfstate"' in (tmp_path / "env-prod" / "config" / "backend.tfbackend").read_text()
-    engine.close()
 
 
 def existing_table(target: Target) -> Survey:
@@ -264,28 +269,8 @@ def test_an_existing_resource_is_imported_and_the_plan_says_adopt(
     assert not (tmp_path / "env-test" / "config" / IMPORTS_FILE).exists()
 
 
-def test_preflight_says_when_the_state_container_cannot_be_read(
-    copy_fixture: Callable[[str], Path],
-    tmp_path: Path,
-    terraform_binary: str,
-    child_env: dict[str, str],
-    target: Target,
-) -> None:
-    env = {**child_env, "PATH": str(Path(terraform_binary).parent), "HTTPS_PROXY": "http://127.0.0.1:9"}
-    backend = BackendSettings(
-        kind="azurerm", storage_account_name="stmirotfstate", container_name="tfstate", key="test.tfstate"
-    )
-    with TerraformEngine(
-        target,
-        load_spec(),
-        None,
-        work_dir=tmp_path / "env-prod",
-        backend=backend,
-        source_dir=copy_fixture("engine_root"),
-        binary=terraform_binary,
-        env=env,
-    ) as engine:
-        [check] = engine.preflight()
+def test_preflight_says_when_the_state_container_cannot_be_read(azurerm_engine: TerraformEngine) -> None:
+    [check] = azurerm_engine.preflight()
 
     assert (check.id, check.status) == ("state", "failed")
     assert check.detail.startswith(

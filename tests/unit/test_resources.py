@@ -6,30 +6,10 @@ import re
 
 from deployer import resources
 from deployer.dcr.spec import load_spec
-from deployer.provision import Target
 from deployer.resources import Deployment
-from tests.support import REPO_ROOT
+from tests.support import REPO_ROOT, sample_target
 
-TARGET = Target(
-    environment="prod",
-    tenant_id="00000000-0000-0000-0000-000000000001",
-    subscription_id="00000000-0000-0000-0000-000000000002",
-    resource_group="rg-miro",
-    location="westeurope",
-    workspace_name="law-sentinel",
-    workspace_resource_group="rg-sentinel",
-    table_plan="Analytics",
-    retention_in_days=-1,
-    total_retention_in_days=-1,
-    dce_name="dce-miro",
-    dcr_name="dcr-miro",
-    connector_definition_name="MiroAuditLogs",
-    connector_name="MiroAuditLogsPoller",
-    validation_principal_id="11111111-1111-1111-1111-111111111111",
-    validation_principal_type="ServicePrincipal",
-    miro_api_base_url="https://api.miro.com",
-    token_version="1",
-)
+TARGET = sample_target()
 
 
 def terraform_resources() -> dict[str, str]:
@@ -49,8 +29,8 @@ def test_every_kind_is_the_terraform_resource_of_the_same_type_and_api_version()
 
 
 def test_resources_come_in_dependency_order_with_the_ids_azure_gives_them() -> None:
-    workspace = "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-sentinel/providers/Microsoft.OperationalInsights/workspaces/law-sentinel"
-    group = "/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-miro"
+    workspace = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-sentinel/providers/Microsoft.OperationalInsights/workspaces/law-miro"
+    group = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-miro"
     found = resources.resources(Deployment(TARGET, load_spec()))
     assert [(r.kind.key, r.resource_id) for r in found] == [
         ("table", f"{workspace}/tables/MiroAuditLogs_CL"),
