@@ -60,6 +60,9 @@ class Target:
     tags: Mapping[str, str] = field(default_factory=dict)
     create_workspace: bool = False
     onboard_sentinel: bool = False
+    #: False when the validation principal already holds its role on the DCR under another assignment,
+    #: which is then taken as is (the terraform engine sets it from the survey; Azure refuses a second one).
+    create_role_assignment: bool = True
 
     @property
     def workspace_resource_id(self) -> str:

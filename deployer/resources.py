@@ -178,12 +178,6 @@ def value_at(resource: Mapping[str, Any] | None, *keys: str) -> str:
     return str(value) if value is not None else ""
 
 
-def _table_comparable(desired: dict[str, Any]) -> dict[str, Any]:
-    # -1 means "the workspace default"; Azure answers with the number it resolved it to.
-    props = {k: v for k, v in desired["properties"].items() if v != -1}
-    return {**desired, "properties": props}
-
-
 def _rule_comparable(desired: dict[str, Any]) -> dict[str, Any]:
     # The token-version tag belongs to the connector's write (see deployer.survey), not to the rule's.
     tags = {k: v for k, v in desired.get("tags", {}).items() if k != bodies.TOKEN_VERSION_TAG}
@@ -199,7 +193,6 @@ TABLE = Kind(
     "2025-07-01",
     f"{_MODULE}.table",
     _TableAccess(),
-    comparable=_table_comparable,
 )
 DCE = Kind(
     "dce",
@@ -227,7 +220,7 @@ ROLE_ASSIGNMENT = Kind(
     "role assignment",
     "Microsoft.Authorization/roleAssignments",
     ROLE_ASSIGNMENTS_API,
-    f"{_MODULE}.role_assignment",
+    f"{_MODULE}.role_assignment[0]",
     _RawAccess(ROLE_ASSIGNMENTS_API),
 )
 CONNECTOR_DEFINITION = Kind(

@@ -50,6 +50,12 @@ class Finding:
     blocker: str = ""
 
     @property
+    def elsewhere(self) -> bool:
+        """It exists under another id (the role, granted under another assignment name): taken as is."""
+        found = str((self.current or {}).get("id") or "")
+        return bool(found) and found.lower() != self.resource.resource_id.lower()
+
+    @property
     def writes(self) -> bool:
         """A deploy writes it (an adopted role assignment, or an adopted match, is only taken over)."""
         return self.action in ("create", "update") or (self.action == "adopt" and bool(self.differs))

@@ -14,6 +14,7 @@ variable "target" {
     connector_definition_name = optional(string, "MiroSentinelAuditLogs")
     connector_name            = optional(string, "MiroSentinelAuditLogsPoller")
     create_resource_group     = optional(bool, false)
+    create_role_assignment    = optional(bool, true)
     create_workspace          = optional(bool, false)
     dce_name                  = optional(string, "dce-miro-audit-logs")
     dcr_name                  = optional(string, "dcr-miro-audit-logs")

@@ -248,15 +248,19 @@ class TerraformEngine:
         found = self._survey() if self._survey is not None and not destroy else None
         self._blocked = found if found is not None and found.blockers else None
         self._write_imports(found)
+        # What exists under another id (a role granted by hand) is taken as is: Terraform leaves it alone.
+        apart = [f for f in found.findings if f.elsewhere] if found is not None else []
+        target = self.target
+        if any(f.resource.kind is resources.ROLE_ASSIGNMENT for f in apart):
+            target = replace(target, create_role_assignment=False)
         saved = self._runner.plan(
-            target_variables(
-                self.target, table_name=self.spec.table.name, create_resource_group=self.create_resource_group
-            ),
+            target_variables(target, table_name=self.spec.table.name, create_resource_group=self.create_resource_group),
             secrets=self._secrets(),
             destroy=destroy,
             lock=not self.plan_only,
         )
-        provision_plan = ProvisionPlan(self.name, tuple(self._named(c.to_change(), found) for c in saved.changes))
+        named = [self._named(c.to_change(), found) for c in saved.changes]
+        provision_plan = ProvisionPlan(self.name, (*named, *(c for f in apart if (c := f.change()) is not None)))
         if self._token is None:
             # The token is only ever written: a plan without it shows the same changes, and marks the one
             # that deploy cannot make without it.
@@ -289,11 +293,7 @@ class TerraformEngine:
         path = self.config_dir / IMPORTS_FILE
         # Only the resource at our id: a role granted under another name is taken as is, not imported.
         existing = (
-            {
-                f.resource.kind.key: f.resource
-                for f in found.findings
-                if f.current is not None and str(f.current.get("id", "")).lower() == f.resource.resource_id.lower()
-            }
+            {f.resource.kind.key: f.resource for f in found.findings if f.current is not None and not f.elsewhere}
             if found
             else {}
         )

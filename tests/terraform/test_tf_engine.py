@@ -23,7 +23,12 @@ pytestmark = pytest.mark.terraform
 TOKEN = "canary-engine-7d3f0c2b"
 CONNECTOR = "module.pipeline.terraform_data.connector"
 #: Where fixtures/engine_root keeps the resources that terraform/ keeps in azapi resources.
-FIXTURE_ADDRESSES = {"table": "module.pipeline.terraform_data.table", "dcr": "module.pipeline.terraform_data.this"}
+FIXTURE_ADDRESSES = {
+    "table": "module.pipeline.terraform_data.table",
+    "dcr": "module.pipeline.terraform_data.this",
+    "role_assignment": "module.pipeline.terraform_data.role_assignment[0]",
+}
+ROLE = "role assignment Monitoring Metrics Publisher for 11111111-1111-1111-1111-111111111111 on dcr-miro"
 
 
 @pytest.fixture
@@ -68,10 +73,11 @@ def test_deploy_plans_then_applies_and_returns_the_outputs(
     result = engine.apply(plan)
 
     assert plan.engine == "terraform"
-    assert plan.counts() == {"created": 3, "updated": 0, "deleted": 0, "adopted": 0}
+    assert plan.counts() == {"created": 4, "updated": 0, "deleted": 0, "adopted": 0}
     # Named through the resource table, as the arm engine names them.
     assert [(c.address, c.resource_type) for c in plan.changes] == [
         ("data connector MiroAuditLogsPoller", "Microsoft.SecurityInsights/dataConnectors"),
+        (ROLE, "Microsoft.Authorization/roleAssignments"),
         ("table MiroAuditLogs_CL", "Microsoft.OperationalInsights/workspaces/tables"),
         ("data collection rule dcr-miro", "Microsoft.Insights/dataCollectionRules"),
     ]
@@ -115,7 +121,7 @@ def test_without_a_token_the_plan_shows_every_change_and_marks_the_connector(
 
     plan = engine.plan()
 
-    assert plan.counts() == {"created": 3, "updated": 0, "deleted": 0, "adopted": 0}
+    assert plan.counts() == {"created": 4, "updated": 0, "deleted": 0, "adopted": 0}
     assert [(c.address, c.detail) for c in plan.changes if c.detail] == [
         ("data connector MiroAuditLogsPoller", "needs the Miro token")
     ]
@@ -161,7 +167,7 @@ def test_without_a_token_an_unchanged_deployment_can_be_planned_and_destroyed(
     destroy_plan = engine.plan_destroy()
     destroyed = engine.destroy(destroy_plan)
 
-    assert destroyed.counts() == {"created": 0, "updated": 0, "deleted": 3, "adopted": 0}
+    assert destroyed.counts() == {"created": 0, "updated": 0, "deleted": 4, "adopted": 0}
     with pytest.raises(TerraformError) as caught:
         engine.outputs()
     assert caught.value.message.startswith("the Terraform state of environment 'test' has no table_name")
@@ -283,3 +289,21 @@ def test_preflight_says_when_the_state_container_cannot_be_read(azurerm_engine: 
 def test_preflight_has_nothing_to_check_for_local_state(make_engine: Callable[..., TerraformEngine]) -> None:
     [check] = make_engine().preflight()
     assert (check.id, check.status, check.detail) == ("state", "skipped", "kept in a local file")
+
+
+def test_a_role_granted_under_another_name_is_taken_as_is_not_created(
+    make_engine: Callable[..., TerraformEngine], target: Target
+) -> None:
+    role = resources.by_key(Deployment(target, load_spec()), "role_assignment")
+    by_hand = f"{role.collection_id}/00000000-0000-0000-0000-00000000beef"
+    engine = make_engine()
+    engine._survey = lambda: Survey(
+        (Finding(role, {"id": by_hand, "name": by_hand.rsplit("/", 1)[1]}, "adopt", adopted=True, detail="by hand"),)
+    )
+
+    plan = engine.plan()
+
+    assert Change(ROLE, "adopt", "Microsoft.Authorization/roleAssignments", "by hand") in plan.changes
+    assert [c.action for c in plan.changes if c.address == ROLE] == ["adopt"]  # Terraform creates none
+    engine.apply(plan)
+    assert "module.pipeline.terraform_data.role_assignment[0]" not in engine._runner.managed_addresses()
