@@ -464,24 +464,42 @@ def check_validation(ctx: HealthContext) -> CheckResult:
 def check_other_feeds(ctx: HealthContext) -> CheckResult:
     title, arm, t = "Other Miro feeds", _arm(ctx), ctx.target
     table = ctx.spec.table.name
+    connectors = ctx.resource(resources.CONNECTOR)
+    others = [
+        c
+        for c in arm.list_resources(connectors.collection_id, connectors.kind.api_version)
+        if c.get("name") != t.connector_name
+    ]
+    fed = {
+        str(((c.get("properties") or {}).get("dcrConfig") or {}).get("dataCollectionRuleImmutableId", "")).lower()
+        for c in others
+    }
     found: list[str] = []
+    idle: list[str] = []
     for dcr in arm.list_dcrs():
         tags = dcr.get("tags") or {}
         if tags.get("managed-by") == "miro-sentinel" and dcr.get("name") == t.dcr_name:
             continue
-        flows = (dcr.get("properties") or {}).get("dataFlows") or []
-        if any(f.get("outputStream") == f"Custom-{table}" for f in flows):
-            found.append(f"DCR {dcr.get('name')} also writes to {table}")
-    connectors = ctx.resource(resources.CONNECTOR)
-    for connector in arm.list_resources(connectors.collection_id, connectors.kind.api_version):
-        props = connector.get("properties") or {}
-        if connector.get("name") != t.connector_name and props.get("connectorDefinitionName") == CONTENT_HUB_DEFINITION:
+        props = dcr.get("properties") or {}
+        if any(f.get("outputStream") == f"Custom-{table}" for f in props.get("dataFlows") or []):
+            # A rule alone stores nothing; it duplicates events only while something sends to it.
+            sent_to = str(props.get("immutableId", "")).lower() in fed
+            (found if sent_to else idle).append(f"DCR {dcr.get('name')} also writes to {table}")
+    for connector in others:
+        if (connector.get("properties") or {}).get("connectorDefinitionName") == CONTENT_HUB_DEFINITION:
             found.append(f"connector {connector.get('name')} (the Content Hub Miro solution) also polls Miro")
     if found:
         return _result(
             "other_feeds", title, Status.FAIL, "; ".join(found) + ": every event would be stored twice",
             "keep one feed: remove the Content Hub connector (Sentinel > Data connectors) or run `miro-sentinel destroy`",
             feeds=found,
+        )  # fmt: skip
+    if idle:
+        return _result(
+            "other_feeds", title, Status.WARN,
+            "; ".join(idle) + " (no Sentinel connector sends to it now, but anything that does stores events twice)",
+            "delete the rule if nothing uses it (left by the Content Hub Miro solution, for instance)",
+            feeds=idle,
         )  # fmt: skip
     legacy = [
         x["name"]
