@@ -52,8 +52,7 @@ class Finding:
     @property
     def elsewhere(self) -> bool:
         """It exists under another id (the role, granted under another assignment name): taken as is."""
-        found = str((self.current or {}).get("id") or "")
-        return bool(found) and found.lower() != self.resource.resource_id.lower()
+        return self.current is not None and _elsewhere(self.resource, self.current)
 
     @property
     def writes(self) -> bool:
@@ -120,6 +119,12 @@ def _same_scope(a: str, b: str) -> bool:
     return a.rstrip("/").lower() == b.rstrip("/").lower()
 
 
+def _elsewhere(r: Resource, current: Mapping[str, Any]) -> bool:
+    """``current`` is not at ``r``'s id (ARM ids compare without regard to case)."""
+    found = str(current.get("id") or "")
+    return bool(found) and found.lower() != r.resource_id.lower()
+
+
 def _is_tagged(current: Mapping[str, Any]) -> bool:
     tags = current.get("tags") or {}
     return all(tags.get(k) == v for k, v in bodies.MANAGED_BY_TAG.items())
@@ -182,7 +187,7 @@ def _assess(r: Resource, current: Mapping[str, Any] | None, learned: Mapping[str
         return Finding(r, None, "create")
     desired = r.body(learned)
     differs = tuple(differences(r.kind.comparable(desired), current))
-    if r.kind is resources.ROLE_ASSIGNMENT and str(current.get("name", "")).lower() != r.name.lower():
+    if r.kind is resources.ROLE_ASSIGNMENT and _elsewhere(r, current):
         detail = f"already granted by assignment {current.get('name')}; taken as is"
         return Finding(r, current, "adopt", (), adopted=True, detail=detail)
     warning, blocker = _table_hazards(desired, current) if r.kind is resources.TABLE else ("", "")
