@@ -123,8 +123,9 @@ def _sentinel(ctx: _Context) -> PreflightCheck:
 
 def _role_rights(ctx: _Context) -> PreflightCheck:
     title, t = "Rights to grant the role", ctx.target
-    role = resources.by_key(Deployment(t, ctx.spec), resources.ROLE_ASSIGNMENT.key)
-    if find_role(ctx.arm, role, t.validation_principal_id) is not None:
+    d = Deployment(t, ctx.spec)
+    role, dcr = resources.by_key(d, resources.ROLE_ASSIGNMENT.key), resources.by_key(d, resources.DCR.key)
+    if dcr.read(ctx.arm) is not None and find_role(ctx.arm, role, t.validation_principal_id) is not None:
         return _check("role_rights", title, "ok", "the validation principal already holds its role on the DCR")
     try:
         permissions = ctx.arm.list_permissions(t.resource_group)

@@ -200,7 +200,12 @@ DCE = Kind(
     "Microsoft.Insights/dataCollectionEndpoints",
     "2023-03-11",
     f"{_MODULE}.data_collection_endpoint",
-    _GroupAccess("datacollectionendpoints", ArmClient.get_dce, ArmClient.put_dce, ArmClient.delete_dce),
+    _GroupAccess(
+        "datacollectionendpoints",
+        lambda arm, group, name: arm.get_dce(group, name),
+        lambda arm, group, name, body: arm.put_dce(group, name, body),
+        lambda arm, group, name: arm.delete_dce(group, name),
+    ),
     tagged=True,
     learns=lambda dce: {"dce_endpoint": value_at(dce, "properties", "logsIngestion", "endpoint")},
 )
@@ -210,7 +215,12 @@ DCR = Kind(
     "Microsoft.Insights/dataCollectionRules",
     "2023-03-11",
     f"{_MODULE}.this",
-    _GroupAccess("datacollectionrules", ArmClient.get_dcr, ArmClient.put_dcr, ArmClient.delete_dcr),
+    _GroupAccess(
+        "datacollectionrules",
+        lambda arm, group, name: arm.get_dcr(group, name),
+        lambda arm, group, name, body: arm.put_dcr(group, name, body),
+        lambda arm, group, name: arm.delete_dcr(group, name),
+    ),
     tagged=True,
     learns=lambda dcr: {"dcr_immutable_id": value_at(dcr, "properties", "immutableId")},
     comparable=_rule_comparable,

@@ -156,7 +156,9 @@ def survey(arm: ArmClient, d: Deployment) -> Survey:
     currents: dict[str, Mapping[str, Any] | None] = {}
     for r in items:
         if r.kind is resources.ROLE_ASSIGNMENT:
-            currents[r.kind.key] = find_role(arm, r, d.target.validation_principal_id)
+            # Without the DCR there is no role on it to look for (nor a scope to ask about).
+            held = currents[resources.DCR.key] is not None
+            currents[r.kind.key] = find_role(arm, r, d.target.validation_principal_id) if held else None
         else:
             currents[r.kind.key] = r.read(arm)
     ours = any(c is not None and _is_tagged(c) for r in items if r.kind.tagged and (c := currents[r.kind.key]))

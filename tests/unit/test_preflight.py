@@ -66,12 +66,14 @@ class FakeArm:
         permissions: list[dict[str, list[str]]] | None = None,
         onboarded: bool = True,
         provider_error: Exception | None = None,
+        role_held: bool = False,
     ) -> None:
         self.states = states or {}
         self.dce_locations = dce_locations
         self.permissions = [OWNER] if permissions is None else permissions
         self.onboarded = onboarded
         self.provider_error = provider_error
+        self.role_held = role_held
 
     def get_provider(self, namespace: str) -> dict[str, Any]:
         if self.provider_error is not None:
@@ -91,8 +93,15 @@ class FakeArm:
             raise ResourceNotFound("not onboarded", status_code=404)
         return {"name": "default"}
 
+    def get_dcr(self, resource_group: str, name: str) -> dict[str, Any]:
+        if not self.role_held:
+            raise ResourceNotFound("no DCR yet", status_code=404)
+        return {"name": name}
+
     def get_resource(self, resource_id: str, api_version: str) -> dict[str, Any]:
-        raise ResourceNotFound("no role assignment", status_code=404)
+        if not self.role_held:
+            raise ResourceNotFound("no role assignment", status_code=404)
+        return {"id": resource_id, "name": resource_id.rsplit("/", 1)[1]}
 
     def list_role_assignments(self, scope: str, principal_id: str) -> list[dict[str, Any]]:
         return []
@@ -136,6 +145,11 @@ def test_a_workspace_without_sentinel_fails() -> None:
 def test_no_right_to_grant_the_role_fails_a_deploy_and_warns_a_plan() -> None:
     assert checks(FakeArm(permissions=[CONTRIBUTOR]))["role_rights"].status == "failed"
     assert checks(FakeArm(permissions=[CONTRIBUTOR]), writes=False)["role_rights"].status == "warn"
+
+
+def test_no_right_is_needed_for_a_role_already_held() -> None:
+    found = checks(FakeArm(permissions=[READER], role_held=True))["role_rights"]
+    assert (found.status, found.detail) == ("ok", "the validation principal already holds its role on the DCR")
 
 
 def test_a_check_that_cannot_be_made_is_skipped_saying_why() -> None:
