@@ -150,3 +150,17 @@ def test_a_content_hub_rule_that_nothing_sends_to_is_a_warning_not_a_double_feed
         f"DCR MiroAuditLogsDCR also writes to {TABLE} (no Sentinel connector sends to it now, "
         "but anything that does stores events twice)"
     )
+
+
+def test_a_workspace_with_the_content_hub_solution_installed_deploys_healthy(local_env: LocalEnv) -> None:
+    local_env.control("POST", "/seed/content-hub-miro")
+
+    table = next(c for c in plan(local_env) if c["address"] == f"table {TABLE}")
+    assert table["action"] == "adopt"
+    assert "would change column types" not in table["detail"]
+
+    document = deploy(local_env)
+    assert document["status"] == "healthy"
+    assert document["changes"]["adopted"] == 1
+    assert checks(document)["table"]["status"] == "OK"
+    assert checks(document)["other_feeds"]["status"] == "WARN"  # the solution's own rule, which nothing sends to
