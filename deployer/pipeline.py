@@ -1,6 +1,6 @@
 """The steps of each command, in order. Calls clients only; builds no URL; decides nothing about output.
 
-``deploy``: token check → plan → confirmation → apply → validation ingest → health. Each step is
+``deploy``: token check → preflight → plan → confirmation → apply → validation ingest → health. Each step is
 recorded in a :class:`RunReport` (what the CLI renders as text, JSON or Markdown), and the run stops at
 the first error, which is recorded too, so a partial run still says exactly how far it got.
 """
@@ -273,7 +273,7 @@ def _validate(run: _Run, env: Environment, outputs: DeploymentOutputs) -> None:
 
 
 def deploy(env: Environment, ui: Ui, *, yes: bool) -> RunReport:
-    """Token check, plan, confirmation, apply, validation ingest and health report."""
+    """Token check, preflight, plan, confirmation, apply, validation ingest and health report."""
     report = RunReport("deploy", env.given.env_name, env.given.engine)
     run = _Run(report, ui)
 
@@ -313,7 +313,7 @@ def _deploy(run: _Run, env: Environment, *, yes: bool) -> None:
 
 
 def plan(env: Environment, ui: Ui) -> RunReport:
-    """What deploy would change (reads only)."""
+    """Preflight, and what deploy would change (reads only)."""
     report = RunReport("plan", env.given.env_name, env.given.engine)
     run = _Run(report, ui)
 
