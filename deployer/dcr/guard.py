@@ -8,7 +8,8 @@ without this guard a transform could pass ``dcr test`` and then be refused by Az
 Deliberate choices where the documentation is loose, each on the conservative side:
 
 * ``iff`` is accepted as the documented ``iif``'s synonym: the official Miro solution uses it and deploys.
-* ``datatable`` is refused: one version of the page lists it, another says it is not supported.
+* ``datatable`` is refused wherever it appears (as the query's source, in a ``let``, in a nested query):
+  one version of the page lists it, another says it is not supported.
 * ``columnifexists`` is accepted (documented), ``column_ifexists`` is not (the page says to use the former).
 """
 
@@ -167,6 +168,8 @@ class _Walker:
             self.check_function(node)
         elif kind == "ParseOperator":
             self.check_parse(node)
+        elif kind == "DataTableExpression":
+            self.check_datatable(node)
         elif _is_terminal(node):
             self.check_terminal(node)
         for child in _children(node):
@@ -211,6 +214,12 @@ class _Walker:
         if name in self.declared or name.lower() in ALLOWED_FUNCTIONS:
             return
         self.add(node, f"function '{name}()' is not in the list Azure allows in DCR transforms")
+
+    def check_datatable(self, node: Any) -> None:
+        # As a query's source it is already named by check_source; elsewhere (a let, an argument) only here.
+        if any((v.line, v.column) == _position(node) for v in self.violations):
+            return
+        self.add(node, "'datatable' is not allowed in a DCR transform; the only data is `source` (the incoming record)")
 
     def check_parse(self, node: Any) -> None:
         count = 0

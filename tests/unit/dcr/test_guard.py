@@ -54,6 +54,19 @@ def test_datatable_is_refused_as_a_source() -> None:
     assert message.startswith("line 1, column 1: 'datatable' cannot be a data source")
 
 
+def test_datatable_in_a_let_is_refused() -> None:
+    [message] = messages('let t = datatable(a:string)["x"];\nsource | project a = "1"')
+    assert message == (
+        "line 1, column 9: 'datatable' is not allowed in a DCR transform; the only data is `source` "
+        "(the incoming record)"
+    )
+
+
+def test_datatable_piped_in_a_let_is_named_once() -> None:
+    [message] = messages('let t = datatable(a:string)["x"] | where a == "x";\nsource | project a = "1"')
+    assert message.startswith("line 1, column 9: 'datatable' cannot be a data source")
+
+
 def test_print_and_let_functions_are_allowed() -> None:
     assert messages("print x = 1") == []
     assert messages("let clean = (s:string) { tolower(s) };\nsource | extend x = clean(id)") == []
