@@ -101,7 +101,7 @@ class MetricStore:
                 sample.dimension,
                 float(sample.value),
             ]
-        self._store.cursor().execute(f"INSERT INTO emu.metric_events VALUES {rows}", params)
+        self._store.cursor().execute(f"INSERT INTO emu.metric_events VALUES {rows}", params)  # nosec B608 # only placeholders are joined; values are bound
 
     def reset(self) -> None:
         self._store.cursor().execute("DELETE FROM emu.metric_events")
@@ -133,7 +133,7 @@ class MetricStore:
         rows = (
             self._store.cursor()
             .execute(
-                f"SELECT floor(epoch(ts) / {step}) AS bucket{keys}, sum(value), count(*), min(value), max(value) "
+                f"SELECT floor(epoch(ts) / {step}) AS bucket{keys}, sum(value), count(*), min(value), max(value) "  # nosec B608 # step is a float, keys and conditions come from a fixed map; values are bound
                 f"FROM emu.metric_events WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY ALL",
                 params,
             )

@@ -152,7 +152,7 @@ class EmulatorServer:
         # Resources keep this URL (a DCE's logs-ingestion endpoint, a connector's Miro URL): with the same
         # state directory, the next start takes the same port when it is free.
         write_private(self.state_dir / PORT_FILE, str(port).encode("ascii"))
-        visible_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        visible_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host  # nosec B104 # compares the requested host to the wildcard, binds nothing
         base_url = f"https://{visible_host}:{port}"
         try:
             self.cloud = Cloud(

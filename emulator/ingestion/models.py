@@ -154,7 +154,7 @@ class IngestionBackend:
                     row = (
                         self._cloud.store.cursor()
                         .execute(
-                            f"INSERT INTO {STAGED} SELECT ?, ?, ?, ?, CASE WHEN json_type(json) = 'OBJECT' THEN json "
+                            f"INSERT INTO {STAGED} SELECT ?, ?, ?, ?, CASE WHEN json_type(json) = 'OBJECT' THEN json "  # nosec B608 # constants only; values are bound parameters
                             f"ELSE error('{_NOT_OBJECT}') END FROM read_json_objects(?, format='array', "
                             f"maximum_object_size={kql.MAX_RECORD_BYTES})",
                             [seq, immutable_id, stream, naive_utc(received), path],
