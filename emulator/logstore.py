@@ -149,7 +149,8 @@ class LogStore:
         """Create the workspace's schema and views (idempotent), with its built-in tables."""
         with self._cloud.schema_lock:
             cur = self._store.cursor()
-            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {self.data_schema(workspace)}")
+            with self._store.write_lock:
+                cur.execute(f"CREATE SCHEMA IF NOT EXISTS {self.data_schema(workspace)}")
             cur.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {self.view_catalog(workspace)}")
             for name, columns in BUILTIN_TABLES.items():
                 if self.table(workspace, name) is None:
@@ -174,7 +175,7 @@ class LogStore:
         definition = TableDefinition(workspace, name, tuple(columns), builtin)
         _check_definition(definition)
         physical = self._physical(workspace, name)
-        with self._cloud.schema_lock:
+        with self._cloud.schema_lock, self._store.write_lock:
             cur = self._store.cursor()
             existing = {
                 row[0]: str(row[1])
@@ -216,7 +217,7 @@ class LogStore:
         definition = self.table(workspace, name)
         if definition is None:
             return
-        with self._cloud.schema_lock:
+        with self._cloud.schema_lock, self._store.write_lock:
             cur = self._store.cursor()
             cur.execute(f"DROP VIEW IF EXISTS {self.view_catalog(workspace)}.main.{quote_identifier(definition.name)}")
             cur.execute(f"DROP TABLE IF EXISTS {self._physical(workspace, definition.name)}")
@@ -254,16 +255,17 @@ class LogStore:
         Runs on the calling thread's cursor; the caller holds ``schema_lock`` and owns the transaction.
         """
         names = ", ".join(quote_identifier(c.name) for c in definition.columns)
-        row = (
-            self._store.cursor()
-            .execute(
-                f"INSERT INTO {self._physical(definition.workspace, definition.name)} ({names}, {_VISIBLE}) "  # nosec B608 # names checked and quoted; the select is the pipeline's own translation
-                f"SELECT *, {_timestamp(visible_at)} FROM ({select_sql})",
-                dict(params) or None,
+        with self._store.write_lock:
+            rows = (
+                self._store.cursor()
+                .execute(
+                    f"INSERT INTO {self._physical(definition.workspace, definition.name)} ({names}, {_VISIBLE}) "  # nosec B608 # names checked and quoted; the select is the pipeline's own translation
+                    f"SELECT *, {_timestamp(visible_at)} FROM ({select_sql})",
+                    dict(params) or None,
+                )
+                .fetchall()
             )
-            .fetchone()
-        )
-        return int(row[0]) if row else 0
+        return int(rows[0][0]) if rows else 0
 
     def insert_records(self, workspace: str, table: str, records: Iterable[Mapping[str, Any]]) -> int:
         """Append JSON-like ``records`` to a table, shaped by its declared columns (seeding, part 2's poller)."""
@@ -278,10 +280,11 @@ class LogStore:
                 cur, "_emu_incoming", definition.columns, records, directory=self._store.scratch_dir
             )
             names = ", ".join(quote_identifier(c.name) for c in definition.columns)
-            cur.execute(
-                f"INSERT INTO {self._physical(workspace, definition.name)} ({names}, {_VISIBLE}) "  # nosec B608 # names checked and quoted; the time is a formatted datetime
-                f"SELECT {names}, {_timestamp(visible)} FROM _emu_incoming"
-            )
+            with self._store.write_lock:
+                cur.execute(
+                    f"INSERT INTO {self._physical(workspace, definition.name)} ({names}, {_VISIBLE}) "  # nosec B608 # names checked and quoted; the time is a formatted datetime
+                    f"SELECT {names}, {_timestamp(visible)} FROM _emu_incoming"
+                )
         return count
 
     def row_count(self, workspace: str, table: str) -> int:
@@ -289,12 +292,12 @@ class LogStore:
         definition = self.table(workspace, table)
         if definition is None:
             return 0
-        row = (
+        rows = (
             self._store.cursor()
             .execute(f"SELECT count(*) FROM {self._physical(workspace, definition.name)}")  # nosec B608 # names checked and quoted
-            .fetchone()
+            .fetchall()
         )
-        return int(row[0]) if row else 0
+        return int(rows[0][0]) if rows else 0
 
     # --- queries ----------------------------------------------------------------------------------------
 

@@ -101,10 +101,12 @@ class MetricStore:
                 sample.dimension,
                 float(sample.value),
             ]
-        self._store.cursor().execute(f"INSERT INTO emu.metric_events VALUES {rows}", params)  # nosec B608 # only placeholders are joined; values are bound
+        with self._store.write_lock:
+            self._store.cursor().execute(f"INSERT INTO emu.metric_events VALUES {rows}", params)  # nosec B608 # only placeholders are joined; values are bound
 
     def reset(self) -> None:
-        self._store.cursor().execute("DELETE FROM emu.metric_events")
+        with self._store.write_lock:
+            self._store.cursor().execute("DELETE FROM emu.metric_events")
 
     def query(
         self,

@@ -12,8 +12,14 @@ cannot be changed back, so no SQL that reaches it (a query's translation include
 ``/proc/self/environ`` or any other file, or attach another database.
 
 DuckDB connections are not shared between threads: each thread gets its own cursor on the one database
-(:meth:`Store.cursor`). Appends from several cursors never conflict; changes to the same document do, so
-they go through :attr:`Store.write_lock`.
+(:meth:`Store.cursor`). Every statement that writes the database file (documents, log rows, table shapes,
+metric events) runs under :attr:`Store.write_lock`, one at a time: two commits to the file never race
+inside DuckDB. Reads run concurrently and fetch their whole (small) result at once, so no half-read
+result keeps a thread's transaction open while that thread goes on to wait for a lock.
+
+Lock order, everywhere (a thread holding one of these takes only those after it):
+``Pipeline`` drain lock → ``Cloud.schema_lock`` → :attr:`Store.write_lock` → the cursor list's lock.
+``tests/emulator/test_lock_order.py`` checks it under load.
 """
 
 from __future__ import annotations
@@ -93,6 +99,7 @@ class Store:
         row = self._con.execute("SELECT current_database()").fetchone()
         #: The catalog name of the database file, for fully qualified names from other catalogs.
         self.catalog: str = str(row[0]) if row else "main"
+        #: Held by every statement that writes the database file (see the module docstring for the lock order).
         self.write_lock = threading.RLock()
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
@@ -134,12 +141,14 @@ class Store:
             self._forget(cur)
 
     def _new_cursor(self) -> duckdb.DuckDBPyConnection:
-        if self._closed:
-            raise RuntimeError("the store is closed")
-        cur = self._con.cursor()
-        _prepare(cur, self._colonless_offsets)
+        # Made under the list's lock, so close() never closes the connection while a cursor is being made
+        # from it (DuckDB refuses that call, and the thread making the cursor would be left with nothing).
         with self._cursors_lock:
+            if self._closed:
+                raise RuntimeError("the store is closed")
+            cur = self._con.cursor()
             self._cursors.append(cur)
+        _prepare(cur, self._colonless_offsets)
         return cur
 
     def _forget(self, cur: duckdb.DuckDBPyConnection) -> None:
@@ -150,15 +159,15 @@ class Store:
 
     def close(self) -> None:
         """Checkpoint and close the database; every cursor becomes unusable."""
-        if self._closed:
-            return
-        self._closed = True
-        with self._cursors_lock:
+        with self.write_lock, self._cursors_lock:
+            if self._closed:
+                return
+            self._closed = True
             cursors, self._cursors = self._cursors, []
-        for cur in cursors:
-            cur.close()
-        self._con.execute("CHECKPOINT")
-        self._con.close()
+            for cur in cursors:
+                cur.close()
+            self._con.execute("CHECKPOINT")
+            self._con.close()
 
     # --- documents ----------------------------------------------------------------------------------
 
@@ -172,12 +181,12 @@ class Store:
         return {key: json.loads(body) for key, body in rows}
 
     def document(self, collection: str, key: str) -> Any | None:
-        row = (
+        rows = (
             self.cursor()
             .execute("SELECT body FROM emu.documents WHERE collection = ? AND key = ?", [collection, key])
-            .fetchone()
+            .fetchall()
         )
-        return json.loads(row[0]) if row else None
+        return json.loads(rows[0][0]) if rows else None
 
     def put_document(self, collection: str, key: str, body: Any) -> None:
         with self.write_lock:

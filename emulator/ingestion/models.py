@@ -151,7 +151,7 @@ class IngestionBackend:
                 seq = self.last_seq + 1
                 try:
                     # One pass over the body: parse, check each element is an object, keep it.
-                    row = (
+                    rows = (
                         self._cloud.store.cursor()
                         .execute(
                             f"INSERT INTO {STAGED} SELECT ?, ?, ?, ?, CASE WHEN json_type(json) = 'OBJECT' THEN json "  # nosec B608 # constants only; values are bound parameters
@@ -159,7 +159,7 @@ class IngestionBackend:
                             f"maximum_object_size={kql.MAX_RECORD_BYTES})",
                             [seq, immutable_id, stream, naive_utc(received), path],
                         )
-                        .fetchone()
+                        .fetchall()
                     )
                 except duckdb.Error as exc:
                     if _NOT_OBJECT in str(exc):
@@ -169,7 +169,7 @@ class IngestionBackend:
                     raise errors.invalid_content(
                         f"The request body is not a valid JSON array: {first_line(exc)}"
                     ) from exc
-                count = int(row[0]) if row else 0
+                count = int(rows[0][0]) if rows else 0
                 self.last_seq = seq
         finally:
             os.unlink(path)

@@ -101,8 +101,8 @@ class Pipeline:
         args = [immutable_id, stream, upto]
         cur = cloud.store.cursor()
         resource = cloud.arm.rules.by_immutable_id(immutable_id)
-        count_row = cur.execute(f"SELECT count(*) FROM {STAGED} WHERE {where}", args).fetchone()  # nosec B608 # a constant table and condition; values are bound
-        count = int(count_row[0]) if count_row else 0
+        counted = cur.execute(f"SELECT count(*) FROM {STAGED} WHERE {where}", args).fetchall()  # nosec B608 # a constant table and condition; values are bound
+        count = int(counted[0][0]) if counted else 0
         try:
             compiled = cloud.arm.rules.compiled(immutable_id) if resource is not None else None
             flows = compiled.flows_for(stream) if compiled is not None else []
