@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 
 from deployer.azure.arm import ArmClient
+from deployer.azure.blob_lease import BlobLease
 from deployer.azure.cloud import AzureCloud
 from deployer.azure.credentials import SignedIn, TokenCredential, signed_in
 from deployer.azure.engine import ArmEngine
@@ -21,7 +22,7 @@ from deployer.azure.query import QueryClient
 from deployer.config import Secret, Settings
 from deployer.dcr.spec import DcrSpec, load_spec
 from deployer.errors import ConfigError, ConfigProblem
-from deployer.locking import environment_lock
+from deployer.locking import RemoteLock, environment_lock
 from deployer.miro.client import MiroClient
 from deployer.profile import Profile, profile_for
 from deployer.provision import DeploymentOutputs, Engine, ProgressCallback, Target
@@ -96,9 +97,11 @@ class Environment:
 
     @contextmanager
     def lock(self, command: str) -> Iterator[None]:
-        """Hold this environment's lock (``.miro-sentinel/<env>/run.lock``) while ``command`` runs.
+        """Hold this environment's lock while ``command`` runs: on this machine, and in Azure where it can be.
 
-        Taken before anything starts, the local cloud included, so a second run waits or stops first.
+        The file ``.miro-sentinel/<env>/run.lock`` is taken before anything starts, the local cloud included,
+        so a second run here waits or stops first; then the lease beside the Terraform state (``lock_blob``),
+        which runs on other machines see too (``docs/locking.md``).
         """
         with environment_lock(
             Path(WORK_DIR) / self._given.env_name,
@@ -106,8 +109,29 @@ class Environment:
             command=command,
             wait_seconds=self._given.lock.wait_seconds,
             progress=self._progress,
+            remote=self._remote_lock,
         ):
             yield
+
+    def _remote_lock(self) -> RemoteLock | None:
+        where = self._given.lock_blob
+        if where is None:
+            if not self._given.is_local:  # a local cloud serves one machine; a tenant is shared
+                self._progress(
+                    "lock: this machine only (no storage account: set lock.storage_account, or use the azurerm "
+                    "backend, so runs on other machines are locked out too)"
+                )
+            return None
+        account, container, blob = where
+        return BlobLease(
+            self.credential,
+            self.cloud,
+            account=account,
+            container=container,
+            blob=blob,
+            lease_seconds=self._given.lock.lease_seconds,
+            retry=self.retry,
+        )
 
     # --- the target -----------------------------------------------------------------------------------
 

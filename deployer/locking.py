@@ -3,8 +3,12 @@
 :func:`environment_lock` is a context manager around ``fcntl.flock`` on ``.miro-sentinel/<env>/run.lock``.
 The file holds who has it (pid, host, command, since), so a second run can say so. The kernel releases
 the lock when its holder dies, however it dies, so a stale lock cannot block anyone: a crashed run's holder
-line is simply overwritten (and logged as such). Runs on two machines (a laptop and CI) need a lock in
-Azure as well: ``docs/locking.md`` has its design (a blob lease beside the Terraform state).
+line is simply overwritten (and logged as such).
+
+Runs on two machines (a laptop and CI) do not share that file: where the environment has a storage account
+(the Terraform state's, or ``lock.storage_account``), a :class:`RemoteLock` is taken too, after the local
+one: a lease on a blob beside the state (:mod:`deployer.azure.blob_lease`), renewed in the background while
+the run lasts, so a dead run's lease runs out within a minute (``docs/locking.md``).
 
 A second run waits up to ``lock.wait_seconds`` (checking every second, saying once that it waits), then
 raises :class:`~deployer.errors.EnvironmentLocked` (exit 3) naming the holder and since when.
@@ -19,14 +23,16 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
-from deployer.errors import EnvironmentLocked, HostError
+from deployer.errors import DeployerError, EnvironmentLocked, HostError
 
-__all__ = ["LOCK_FILE", "Holder", "environment_lock", "read_holder"]
+__all__ = ["LOCK_FILE", "Holder", "RemoteLock", "environment_lock", "read_holder"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -51,6 +57,22 @@ class Holder:
         where = "" if self.host == socket.gethostname() else f" on {self.host}"
         return f"`miro-sentinel {self.command}` (pid {self.pid}{where}) since {self.since}"
 
+    def as_metadata(self) -> dict[str, str]:
+        """The holder as blob metadata (ASCII values, as Azure requires)."""
+        return {k: str(v).encode("ascii", "replace").decode("ascii") for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_metadata(cls, metadata: Mapping[str, str]) -> Holder:
+        """The holder a lease's metadata names (an unnamed one when it was not written yet)."""
+        found = {k.lower(): v for k, v in metadata.items()}
+        pid = found.get("pid", "0")
+        return cls(
+            pid=int(pid) if pid.isdigit() else 0,
+            host=found.get("host") or "another machine",
+            command=found.get("command") or "(another run, starting)",
+            since=found.get("since") or "just now",
+        )
+
     def alive(self) -> bool | None:
         """Whether the holder's process still runs; None when it runs on another host."""
         if self.host != socket.gethostname():
@@ -62,6 +84,29 @@ class Holder:
         except PermissionError:
             return True
         return True
+
+
+class RemoteLock(Protocol):
+    """The environment's lock where every machine sees it (a blob lease in Azure)."""
+
+    #: Where it is, for messages.
+    where: str
+    #: Seconds between renewals while it is held.
+    renew_every: float
+
+    def try_acquire(self, holder: Mapping[str, str]) -> dict[str, str] | None:
+        """Take it for ``holder``: None when taken, else what the current holder wrote."""
+        ...
+
+    def renew(self) -> None:
+        """Keep it (called every ``renew_every`` seconds while held)."""
+        ...
+
+    def release(self) -> None:
+        """Give it back."""
+        ...
+
+    def close(self) -> None: ...
 
 
 def read_holder(directory: Path) -> Holder | None:
@@ -81,6 +126,7 @@ def environment_lock(
     command: str,
     wait_seconds: float,
     progress: Callable[[str], None],
+    remote: Callable[[], RemoteLock | None] = lambda: None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Holder]:
@@ -88,7 +134,8 @@ def environment_lock(
 
     :param directory: ``.miro-sentinel/<env>``; created (0700) if missing.
     :param command: what holds it, for the message a second run shows (``deploy``, ``destroy``, ...).
-    :param wait_seconds: how long a second run waits before giving up.
+    :param wait_seconds: how long a second run waits before giving up (for both locks together).
+    :param remote: makes the lock in Azure, asked once the local lock is held; None where there is none.
     :raises EnvironmentLocked: another run still holds it after ``wait_seconds``.
     :raises HostError: the lock file cannot be created.
     """
@@ -126,7 +173,8 @@ def environment_lock(
                 said = True
             sleep(min(1.0, max(0.0, deadline - clock())))
         _LOG.debug("holding the lock of '%s' (%s)", env_name, directory / LOCK_FILE)
-        yield me
+        with _remote_lock(remote(), me, env_name, deadline, wait_seconds, progress, sleep, clock):
+            yield me
     finally:
         if held:  # only the holder clears the holder line; a run that gave up leaves it for the next to read
             with contextlib.suppress(OSError):
@@ -162,3 +210,83 @@ def _holder_in(fd: int) -> Holder | None:
         return Holder(**data) if isinstance(data, dict) else None
     except (OSError, ValueError, TypeError):
         return None
+
+
+@contextlib.contextmanager
+def _remote_lock(
+    lock: RemoteLock | None,
+    me: Holder,
+    env_name: str,
+    deadline: float,
+    wait_seconds: float,
+    progress: Callable[[str], None],
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> Iterator[None]:
+    """Hold ``lock`` (if any) for the block, renewing it in the background; wait for it like the local one."""
+    if lock is None:
+        yield
+        return
+    try:
+        said = False
+        while True:
+            held_by = lock.try_acquire(me.as_metadata())
+            if held_by is None:
+                break
+            holder = Holder.from_metadata(held_by)
+            if clock() >= deadline:
+                raise EnvironmentLocked(
+                    f"environment '{env_name}' is locked by {holder.describe()}; two runs must not change it at once",
+                    holder=holder.describe(),
+                    remedy=(
+                        f"wait for that run to finish (it holds the lease on the {lock.where}; a run that died "
+                        "loses it within a minute), or set lock.wait_seconds (MIRO_SENTINEL_LOCK_WAIT_SECONDS) to wait"
+                    ),
+                )
+            if not said:
+                progress(
+                    f"waiting for {holder.describe()} to finish with '{env_name}' "
+                    f"(up to {wait_seconds:g} s, lock.wait_seconds)"
+                )
+                said = True
+            sleep(min(1.0, max(0.0, deadline - clock())))
+        _LOG.debug("holding the lease on the %s", lock.where)
+        renewer = _Renewer(lock, lock.renew_every, progress)
+        try:
+            yield
+        finally:
+            renewer.stop()
+            try:
+                lock.release()
+            except DeployerError as exc:  # the lease runs out by itself within a minute
+                _LOG.warning(
+                    "could not release the lease on the %s (it expires by itself): %s", lock.where, exc.message
+                )
+    finally:
+        lock.close()
+
+
+class _Renewer:
+    """Renews a remote lock every ``every`` seconds on a thread of its own until stopped."""
+
+    def __init__(self, lock: RemoteLock, every: float, progress: Callable[[str], None]) -> None:
+        self._lock = lock
+        self._every = every
+        self._progress = progress
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lock-renewal", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        said = False
+        while not self._stopped.wait(self._every):
+            try:
+                self._lock.renew()
+            except DeployerError as exc:
+                if not said:  # the run goes on; say once that another may start once the lease runs out
+                    self._progress(f"lock: could not renew the lease on the {self._lock.where}: {exc.message}")
+                    said = True
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=30)

@@ -47,6 +47,7 @@ _METHODS = ["GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 def default_services() -> list[ServiceFactory]:
     """Every service, in matching order: control, Entra, Logs Ingestion, query, Miro, Sentinel, ARM."""
     from emulator.arm import urls as arm
+    from emulator.blob import urls as blob
     from emulator.ccf import control as ccf_control
     from emulator.control import urls as control
     from emulator.entra import urls as entra
@@ -67,6 +68,7 @@ def default_services() -> list[ServiceFactory]:
         query.service,
         miro.service,
         sentinel.service,
+        blob.service,
         arm.service,
     ]
 

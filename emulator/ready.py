@@ -64,7 +64,7 @@ def _check(cls: type, data: Mapping[str, Any], *, what: str) -> dict[str, Any]:
             value = float(value)
         if kind in (str, int, float) and (isinstance(value, bool) or not isinstance(value, kind)):
             raise ReadyLineError(f"{what}: {f.name} must be {_KINDS[kind]}, not {type(value).__name__}")
-        if kind is str and not value:
+        if kind is str and not value and f.default is dataclasses.MISSING:
             raise ReadyLineError(f"{what}: {f.name} is empty")
         values[f.name] = value
     return values
@@ -101,6 +101,10 @@ class ReadyInfo:
     #: The address and port the server's socket is really bound to (``0.0.0.0`` when serving remotely).
     bound_host: str
     bound_port: int
+    #: The Blob service (path-style: ``{blob_endpoint}/{account}``), its storage account and container.
+    blob_endpoint: str = ""
+    storage_account: str = ""
+    storage_container: str = ""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReadyInfo:

@@ -18,6 +18,15 @@ class AzureCloud:
     monitor_audience: str = "https://monitor.azure.com"
     query_audience: str = "https://api.loganalytics.io"
     ca_bundle: str | None = None
+    #: Where storage accounts' Blob services are, path-style (``{blob_endpoint}/{account}``); None: Azure's
+    #: ``https://{account}.blob.core.windows.net``.
+    blob_endpoint: str | None = None
+
+    def blob_account_url(self, account: str) -> str:
+        """The Blob service URL of storage account ``account``."""
+        if self.blob_endpoint:
+            return f"{self.blob_endpoint.rstrip('/')}/{account}"
+        return f"https://{account}.blob.core.windows.net"
 
     @property
     def verify(self) -> bool | str:

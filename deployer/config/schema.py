@@ -194,6 +194,17 @@ class LockSettings:
     wait_seconds: float = field(
         default=0.0, metadata=_meta(in_range(0, 86400), "wait this long for another run to finish; 0 = do not wait")
     )
+    storage_account: str = field(
+        default="",
+        metadata=_meta(optional(STORAGE), "storage account of the lock in Azure; defaults to the Terraform state's"),
+    )
+    container: str = field(
+        default="", metadata=_meta(optional(CONTAINER), "its container; defaults to terraform.state_container")
+    )
+    lease_seconds: int = field(
+        default=60,
+        metadata=_meta(in_range(15, 60), "the lease in Azure lasts this long unrenewed: a dead run blocks no longer"),
+    )
 
 
 #: Section name in files, variables and flags → its schema, in the order ``config check`` shows them.
@@ -251,6 +262,19 @@ class Settings:
     @property
     def terraform_state_key(self) -> str:
         return self.terraform.state_key or f"miro-sentinel-{self.env_name}.tfstate"
+
+    @property
+    def lock_blob(self) -> tuple[str, str, str] | None:
+        """(account, container, blob) of the environment's lock in Azure, or None when no account is known.
+
+        ``lock.storage_account``, else the Terraform state's account (azurerm backend); the blob is the state
+        key with ``.lock`` added, beside the state.
+        """
+        t = self.terraform
+        account = self.lock.storage_account or (t.state_storage_account if t.backend == "azurerm" else "")
+        if not account:
+            return None
+        return account, self.lock.container or t.state_container, f"{self.terraform_state_key}.lock"
 
 
 def replace_section(settings: Settings, section: str, **changes: Any) -> Settings:

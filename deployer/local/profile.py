@@ -65,7 +65,11 @@ class LocalProfile:
     def cloud(self) -> AzureCloud:
         r = self.local.ready
         return AzureCloud(
-            arm_endpoint=r.arm_endpoint, query_endpoint=r.query_endpoint, authority=r.authority, ca_bundle=r.ca_cert
+            arm_endpoint=r.arm_endpoint,
+            query_endpoint=r.query_endpoint,
+            authority=r.authority,
+            ca_bundle=r.ca_cert,
+            blob_endpoint=r.blob_endpoint or None,
         )
 
     def credential(self, settings: Settings) -> TokenCredential:

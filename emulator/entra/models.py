@@ -37,6 +37,7 @@ KNOWN_RESOURCES = {
     "https://monitor.azure.com": "https://monitor.azure.com",
     "https://api.loganalytics.io": "https://api.loganalytics.io",
     "https://api.loganalytics.azure.com": "https://api.loganalytics.azure.com",
+    "https://storage.azure.com": "https://storage.azure.com",
 }
 
 

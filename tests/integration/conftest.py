@@ -97,7 +97,7 @@ class LocalEnv:
         self.outputs += [done.stdout, done.stderr]
         return Run(done.returncode, done.stdout, done.stderr)
 
-    def popen(self, *args: str, token: str | None = CANARY) -> subprocess.Popen[str]:
+    def popen(self, *args: str, token: str | None = CANARY, cwd: Path | None = None) -> subprocess.Popen[str]:
         """``cli`` started in the background (pipes for stdout and stderr); the caller collects its output."""
         child_env = {k: v for k, v in os.environ.items() if not k.startswith(("MIRO_SENTINEL_", "MIRO_ACCESS_TOKEN"))}
         child_env["PYTHONPATH"] = str(REPO_ROOT)
@@ -105,7 +105,7 @@ class LocalEnv:
             child_env["MIRO_ACCESS_TOKEN"] = token
         return subprocess.Popen(
             [sys.executable, "-m", "deployer", *args],
-            cwd=self.root,
+            cwd=cwd or self.root,
             env=child_env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -6,6 +6,11 @@ import os
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+import pytest
+
+from deployer.azure.blob_lease import BlobLease
+from deployer.azure.cloud import AzureCloud
+from deployer.azure.credentials import client_secret_credential
 from deployer.locking import Holder, environment_lock
 from tests.integration.conftest import LocalEnv
 
@@ -83,3 +88,86 @@ def test_the_lock_file_lives_with_the_environments_working_files(local_env: Loca
     assert lock_file.exists()
     assert lock_file.read_text() == ""  # released: no holder named
     assert oct(lock_file.stat().st_mode & 0o777) == "0o600"
+
+
+# --- the lock in Azure: two machines share no .miro-sentinel/, only the lease beside the state -------------------
+
+IN_AZURE = ("--set", "lock.storage_account=stlocalstate", "--set", "lock.lease_seconds=15")
+
+
+def another_machine(local_env: LocalEnv) -> Path:
+    """A second working directory with the same settings: what a CI runner next to a laptop has."""
+    other = local_env.root / "other-machine"
+    (other / "envs").mkdir(parents=True)
+    (other / "envs" / "local.toml").write_text((local_env.root / "envs" / "local.toml").read_text())
+    return other
+
+
+def lease_of(local_env: LocalEnv) -> BlobLease:
+    i = local_env.info
+    cloud = AzureCloud(
+        arm_endpoint=i["arm_endpoint"],
+        query_endpoint=i["query_endpoint"],
+        authority=i["authority"],
+        ca_bundle=i["ca_cert"],
+        blob_endpoint=i["blob_endpoint"],
+    )
+    credential = client_secret_credential(
+        cloud, tenant_id=i["tenant_id"], client_id=i["client_id"], client_secret=i["client_secret"]
+    )
+    return BlobLease(
+        credential, cloud, account="stlocalstate", container="tfstate", blob="miro-sentinel-local.tfstate.lock"
+    )
+
+
+def test_a_deploy_is_refused_while_a_run_on_another_machine_holds_the_lease(local_env: LocalEnv) -> None:
+    lease = lease_of(local_env)
+    ci_runner = Holder(pid=4242, host="ci-runner-7", command="deploy", since="2026-05-01T10:00:00Z")
+    assert lease.try_acquire(ci_runner.as_metadata()) is None
+    try:
+        local_env.clear_requests()
+        run = local_env.cli("deploy", "--env", "local", "--output", "json", *IN_AZURE)
+    finally:
+        lease.release()
+        lease.close()
+    assert run.code == 3
+    error = run.json()["error"]
+    assert error["type"] == "EnvironmentLocked"
+    assert error["message"] == (
+        "environment 'local' is locked by `miro-sentinel deploy` (pid 4242 on ci-runner-7) since "
+        "2026-05-01T10:00:00Z; two runs must not change it at once"
+    )
+    assert (
+        "lease on the blob tfstate/miro-sentinel-local.tfstate.lock in storage account stlocalstate"
+        in (error["remedy"])
+    )
+    asked = {r["service"] for r in local_env.requests_log()}
+    assert asked == {"entra", "blob"}, asked  # a sign-in and the lease: neither Miro nor ARM was asked anything
+
+
+def test_a_deploy_holds_the_lease_while_it_runs_and_gives_it_back(local_env: LocalEnv) -> None:
+    run = local_env.cli("deploy", "--env", "local", "--output", "json", *IN_AZURE)
+
+    assert run.code == 0, run.stderr
+    lease = lease_of(local_env)
+    try:
+        assert lease.try_acquire({"pid": "1"}) is None, "the lease was released at the end of the run"
+        lease.release()
+    finally:
+        lease.close()
+    taken = [r for r in local_env.requests_log() if r["service"] == "blob" and r["method"] == "PUT"]
+    assert len(taken) >= 4  # create, acquire, name the holder, ..., release
+
+
+@pytest.mark.slow
+def test_deploys_on_two_machines_started_together_run_one_after_the_other(local_env: LocalEnv) -> None:
+    other = another_machine(local_env)
+    wait = ("--set", "lock.wait_seconds=300", "--output", "json")
+    first = local_env.popen("deploy", "--env", "local", *IN_AZURE, *wait)
+    second = local_env.popen("deploy", "--env", "local", *IN_AZURE, *wait, cwd=other)
+    results = [p.communicate(timeout=280) for p in (first, second)]
+    for process, (out, err) in zip((first, second), results, strict=True):
+        local_env.outputs += [out, err]
+        assert process.returncode == 0, err
+    waited = [err for _out, err in results if "waiting for `miro-sentinel deploy`" in err]
+    assert len(waited) == 1, "one of them waited for the other's lease (their lock files are not shared)"

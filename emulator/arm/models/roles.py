@@ -88,6 +88,23 @@ ROLE_DEFINITIONS: dict[str, RoleDefinition] = {
             data_actions=("Microsoft.Insights/Metrics/Write", "Microsoft.Insights/Telemetry/Write"),
         ),
         RoleDefinition(
+            "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+            "Storage Blob Data Contributor",
+            actions=(
+                "Microsoft.Storage/storageAccounts/blobServices/containers/delete",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/read",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/write",
+                "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action",
+            ),
+            data_actions=(
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action",
+                "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action",
+            ),
+        ),
+        RoleDefinition(
             "73c42c96-874c-492b-b04d-ab87d138a893",
             "Log Analytics Reader",
             actions=(
@@ -257,7 +274,11 @@ class RoleAssignments:
 
     def seed_owner(self, object_id: str, scope: str) -> None:
         """The seeded principal owns the subscription, effective from the start of time."""
-        name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scope}/{object_id}/owner"))
+        self.seed_role(object_id, scope, OWNER, "owner")
+
+    def seed_role(self, object_id: str, scope: str, role: str, label: str) -> None:
+        """A seeded assignment of ``role`` (a definition's guid) at ``scope``, effective from the start of time."""
+        name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scope}/{object_id}/{label}"))
         assignment_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
         if self._registry.get(assignment_id) is not None:
             return
@@ -267,7 +288,8 @@ class RoleAssignments:
                 ROLE_ASSIGNMENT_TYPE,
                 {
                     "properties": {
-                        "roleDefinitionId": f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{OWNER}",
+                        "roleDefinitionId": f"/subscriptions/{self._cloud.identity.subscription_id}/providers/"
+                        f"Microsoft.Authorization/roleDefinitions/{role}",
                         "principalId": object_id,
                         "principalType": "ServicePrincipal",
                         "scope": scope,
