@@ -45,9 +45,11 @@ def classify(exc: BaseException, *, command_path: str = "miro-sentinel") -> Fail
     if isinstance(exc, click.UsageError):
         path = exc.ctx.command_path if exc.ctx is not None else command_path
         return _failure(EXIT_USAGE, "UsageError", [exc.format_message()], f"run '{path} --help'")
-    if isinstance(exc, click.Abort):
+    # click turns a Ctrl-C into Abort (its cause): still an interruption, exit 130 as a shell reports it.
+    interrupted = isinstance(exc, click.Abort) and isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt)
+    if isinstance(exc, click.Abort) and not interrupted:
         return _failure(EXIT_USAGE, "Aborted", ["aborted"], "run the command again to finish it")
-    if isinstance(exc, KeyboardInterrupt):
+    if isinstance(exc, KeyboardInterrupt) or interrupted:
         return _failure(
             EXIT_INTERRUPTED,
             "Interrupted",

@@ -27,6 +27,17 @@ def _recursion() -> RecursionError:
     return RecursionError("maximum recursion depth exceeded while calling a Python object")
 
 
+def _abort_from_ctrl_c() -> click.Abort:
+    """What click raises for a Ctrl-C inside a command: Abort, caused by the KeyboardInterrupt."""
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise click.Abort() from exc
+    except click.Abort as abort:
+        return abort
+
+
 CORPUS: list[tuple[str, BaseException, int, str, str]] = [
     # (name, exception, exit code, error type, first line starts with)
     (
@@ -39,6 +50,7 @@ CORPUS: list[tuple[str, BaseException, int, str, str]] = [
     ("usage", click.UsageError("No such option '--bogus'."), 2, "UsageError", "No such option"),
     ("abort", click.Abort(), 2, "Aborted", "aborted"),
     ("interrupt", KeyboardInterrupt(), EXIT_INTERRUPTED, "Interrupted", "interrupted"),
+    ("ctrl-c through click", _abort_from_ctrl_c(), EXIT_INTERRUPTED, "Interrupted", "interrupted"),
     ("miro 401", MiroTokenInvalid("Miro refused the token (401)"), 3, "MiroTokenInvalid", "Miro refused the token"),
     ("azure down", AzureUnavailable("cannot reach Azure (connection dropped)"), 3, "AzureUnavailable", "cannot reach"),
     ("locked", EnvironmentLocked("environment 'prod' is locked by x"), 3, "EnvironmentLocked", "environment 'prod'"),

@@ -1,0 +1,52 @@
+"""The reliability suite: its two sizes, and the counts it prints at the end.
+
+``make test`` runs its fast part: a sample of the bad-input corpus, one fault and one signal per kind,
+a few fuzzed inputs. ``make reliability`` (``pytest tests/reliability --reliability-full``) runs all of it:
+the whole corpus, every fault class against every command, every signal at every step of deploy, two
+concurrent runs, and more fuzzing. Either way the counts are printed last.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.reliability.harness import TALLY
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--reliability-full",
+        action="store_true",
+        default=False,
+        help="run the whole reliability matrix (make reliability), not only its fast part",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "full_only: part of the whole reliability matrix, not of its fast part")
+
+
+def full(config: pytest.Config) -> bool:
+    return bool(config.getoption("--reliability-full")) or os.environ.get("RELIABILITY_FULL") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if full(config):
+        return
+    kept = [item for item in items if "full_only" not in item.keywords]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if "full_only" in item.keywords])
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not TALLY.counts["tried"]:
+        return
+    size = "whole matrix" if full(terminalreporter.config) else "fast part"
+    terminalreporter.section(f"reliability ({size})")
+    for line in TALLY.table():
+        terminalreporter.write_line(line)
+    for problem in TALLY.problems[:50]:
+        terminalreporter.write_line(f"  ! {problem}")

@@ -1,0 +1,164 @@
+"""Every fault class of the local cloud against every command: a named cause or success, then convergence.
+
+Each fault is injected through the control API (Azure-side faults in ``/_emulator/faults``, Miro's own in
+``/_emulator/miro/faults``) and left in force for the whole run: the command must succeed despite it or
+stop with exit 3 naming the external cause (never "bug", never a traceback). Then the fault is cleared and
+the same command runs again: it must succeed (``converged after re-run``). Quirks (Azure's open questions)
+are switched one variant at a time: deploy must be healthy under each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.reliability.cloud import Cloud, commands_of_the_cli, served_cloud
+from tests.reliability.harness import TALLY, count_orphans, files_with_canary, record
+
+#: Fault classes of ``/_emulator/faults`` (any service unless one is named).
+AZURE_FAULTS: dict[str, dict[str, Any]] = {
+    "dropped connections": {"drop": True},
+    "503": {"status": 503},
+    "500": {"status": 500},
+    "429 with Retry-After": {"status": 429, "retry_after": 1},
+    "malformed bodies": {"malformed": True},
+    "slow answers": {"delay": 2, "count": 3},
+}
+
+#: Fault classes of the local Miro (``/_emulator/miro/faults``), on both of its operations.
+MIRO_FAULTS: dict[str, dict[str, Any]] = {
+    "Miro 500": {"kind": "status", "status": 500},
+    "Miro 429": {"kind": "status", "status": 429, "retry_after": 1},
+    "Miro slow": {"kind": "slow", "delay": 2, "count": 2},
+    "Miro malformed": {"kind": "malformed"},
+    "Miro repeated cursor": {"kind": "repeat_cursor"},
+}
+
+#: Each command with its arguments, and the services it talks to.
+COMMANDS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    "deploy": (
+        ("deploy", "--env", "local", "--output", "json"),
+        frozenset({"entra", "arm", "ingestion", "query", "miro"}),
+    ),
+    "plan": (("plan", "--env", "local", "--output", "json"), frozenset({"entra", "arm"})),
+    "validate": (("validate", "--env", "local", "--output", "json"), frozenset({"entra", "arm", "ingestion", "query"})),
+    "health": (("health", "--env", "local", "--output", "json"), frozenset({"entra", "arm", "query", "miro"})),
+    "check-token": (("check-token", "--env", "local", "--output", "json"), frozenset({"miro"})),
+    "destroy": (("destroy", "--env", "local", "--yes", "--output", "json"), frozenset({"entra", "arm"})),
+    # backfill joins when it is on main (commands_of_the_cli() names it): see test_backfill_is_in_the_matrix.
+}
+
+#: Fast part (make test): one Azure-side and one Miro fault.
+FAST = {("deploy", "dropped connections"), ("check-token", "Miro 500")}
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
+    root = tmp_path_factory.mktemp("faults")
+    served = served_cloud(root)
+    found = next(served)
+    first = found.cli("deploy", "--env", "local", "--output", "json")
+    assert first.code == 0, first.stderr[-2000:]
+    yield found
+    found.count_events()
+    leaked = files_with_canary(root)
+    TALLY.add("leaks", len(leaked))
+    served.close()
+    count_orphans(root)
+    assert leaked == [], leaked
+
+
+def matrix() -> list[object]:
+    cases = []
+    for command, (_args, services) in COMMANDS.items():
+        for fault in AZURE_FAULTS:
+            if services - {"miro"}:
+                marks = [] if (command, fault) in FAST else [pytest.mark.full_only]
+                cases.append(pytest.param(command, fault, id=f"{command}-{fault}", marks=marks))
+        for fault in MIRO_FAULTS:
+            if "miro" in services:
+                marks = [] if (command, fault) in FAST else [pytest.mark.full_only]
+                cases.append(pytest.param(command, fault, id=f"{command}-{fault}", marks=marks))
+    # destroy runs last: what follows it in the module deploys again first.
+    return sorted(cases, key=lambda p: p.values[0] == "destroy")  # type: ignore[attr-defined]
+
+
+def inject(cloud: Cloud, fault: str) -> None:
+    if fault in AZURE_FAULTS:
+        cloud.control("POST", "/faults", AZURE_FAULTS[fault])
+    else:
+        for operation in ("audit_logs", "token_info"):
+            spec = {**MIRO_FAULTS[fault], "operation": operation}
+            if spec["kind"] == "repeat_cursor" and operation == "token_info":
+                continue
+            cloud.control("POST", "/miro/faults", spec)
+
+
+@pytest.mark.parametrize(("command", "fault"), matrix())
+def test_a_fault_ends_in_success_or_a_named_cause_and_a_rerun_converges(cloud: Cloud, command: str, fault: str) -> None:
+    args, _services = COMMANDS[command]
+    if command != "deploy":
+        ready = cloud.cli("deploy", "--env", "local", "--output", "json")  # a deployed environment to work on
+        assert ready.code == 0, ready.stderr[-2000:]
+    inject(cloud, fault)
+    try:
+        faulted = cloud.cli(*args)
+    finally:
+        cloud.clear_faults()
+    problems = record(faulted, {0, 1, 3}, f"{command} under {fault}")
+
+    rerun = cloud.cli(*args)
+    rerun_problems = record(rerun, {0}, f"{command} after {fault} cleared")
+    if not rerun_problems:
+        TALLY.add("converged after re-run")
+    assert problems == [], f"{command} under {fault}: {problems}\n{faulted.stderr[-1500:]}"
+    assert rerun_problems == [], f"{command} after {fault}: {rerun_problems}\n{rerun.stderr[-1500:]}"
+
+
+@pytest.mark.full_only
+@pytest.mark.parametrize(
+    ("quirk", "variant"),
+    [
+        ("todatetime_colonless_offset", "parsed"),
+        ("sentinel_health_resource_name", "bare"),
+        ("connector_api_key_in_post_payload", "absent"),
+        ("table_column_type_casing", "datetime"),
+        ("miro_credits_per_minute", "100000"),
+        ("miro_retry_after_on_429", "present"),
+        ("dcr_metric_aggregations", "lenient"),
+        ("connector_update_etag", "optional"),
+        ("transform_datatable", "accepted"),
+    ],
+)
+def test_deploy_is_healthy_under_each_quirk(cloud: Cloud, quirk: str, variant: str) -> None:
+    cloud.control("PATCH", "/quirks", {quirk: variant})
+    try:
+        deployed = cloud.cli("deploy", "--env", "local", "--output", "json")
+        again = cloud.cli("plan", "--env", "local", "--output", "json")
+    finally:
+        cloud.control("PATCH", "/quirks", {quirk: _default(cloud, quirk)})
+    problems = record(deployed, {0}, f"deploy under quirk {quirk}={variant}")
+    plan_problems = record(again, {0}, f"plan under quirk {quirk}={variant}")
+    assert problems == [], deployed.stderr[-1500:]
+    assert plan_problems == [] and (again.document() or {}).get("plan") == [], again.stdout[-1500:]
+
+
+def _default(cloud: Cloud, quirk: str) -> str:
+    for entry in cloud.control("GET", "/quirks")["quirks"]:
+        if entry["name"] == quirk:
+            return str(entry["default"])
+    raise AssertionError(f"no quirk {quirk}")
+
+
+def test_backfill_is_in_the_matrix_once_it_is_on_main() -> None:
+    """The place for ``backfill`` (branch ``backfill``): when the CLI has it, the matrix must name it."""
+    if "backfill" not in commands_of_the_cli():
+        pytest.skip("backfill is not on main yet (branch backfill): add it to COMMANDS and to test_signals.STEPS")
+    assert "backfill" in COMMANDS, "backfill is on main: add it to the fault matrix (COMMANDS) and to the signals"
+
+
+def test_the_matrix_covers_every_command_that_changes_or_reads_the_environment() -> None:
+    reads_or_changes = set(commands_of_the_cli()) - {"config", "dcr", "emulator", "backfill"}
+    assert reads_or_changes <= set(COMMANDS), sorted(reads_or_changes - set(COMMANDS))
