@@ -8,12 +8,13 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 CHECKOV := $(VENV)/checkov/bin/checkov
 
-.PHONY: help setup demo test lint typecheck security unit terraform-check workflows-check bench clean az-cli acceptance
+.PHONY: help setup demo test reliability lint typecheck security unit terraform-check workflows-check bench clean az-cli acceptance
 
 help:
 	@echo "make demo   - set up, then deploy into the local cloud and show the health report"
 	@echo "make test   - set up, then lint, type check, static checks and the whole test suite"
 	@echo "make setup  - create or refresh .venv/ (idempotent)"
+	@echo "make reliability - the whole reliability matrix (bad inputs, faults, signals, concurrency, fuzzing) and its counts"
 	@echo "make bench  - benchmarks (not tests): throughput, latency, memory"
 	@echo "make acceptance ENV=local|NAME - the deploy/redeploy/validate/health/destroy scenarios against ENV"
 
@@ -54,6 +55,12 @@ terraform-check: setup
 	@scripts/terraform-check
 
 test: lint typecheck security terraform-check unit
+
+# The whole reliability matrix (tests/reliability; its fast part runs in `make test`), two tests at a time (one
+# per core), ending with the counts: tried, handled cleanly, converged after re-run, events lost and doubled,
+# leaks, orphans.
+reliability: setup
+	$(BIN)/pytest tests/reliability --reliability-full -n 2 --dist load -q
 
 # The acceptance scenarios against ENV: ENV=local for the local cloud, ENV=NAME for envs/NAME.toml on its
 # tenant (sign in first; MIRO_ACCESS_TOKEN set). Without ENV every scenario is skipped, saying why.

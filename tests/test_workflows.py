@@ -91,8 +91,9 @@ def test_every_run_step_calls_a_command_of_the_project(path: Path) -> None:
 
 
 def test_ci_runs_exactly_what_the_readme_says() -> None:
-    assert _run_lines(_load(REPO_ROOT / ".github/workflows/ci.yml")) == ["make test"]
-    assert "make test" in (REPO_ROOT / ".ci/run").read_text()
+    assert _run_lines(_load(REPO_ROOT / ".github/workflows/ci.yml")) == ["make test", "make reliability"]
+    ci_run = (REPO_ROOT / ".ci/run").read_text()
+    assert "make test" in ci_run and "make reliability" in ci_run
 
 
 def test_deploy_uses_oidc_and_stores_no_azure_secret() -> None:

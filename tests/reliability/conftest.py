@@ -9,10 +9,15 @@ concurrent runs, and more fuzzing. Either way the counts are printed last.
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from tests.reliability.harness import TALLY
+
+#: Where each pytest-xdist worker leaves its counts for the process that prints them.
+TALLY_DIR = "RELIABILITY_TALLY_DIR"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -26,6 +31,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "full_only: part of the whole reliability matrix, not of its fast part")
+    if not hasattr(config, "workerinput"):  # the controller (or the only process): workers inherit the variable
+        os.environ[TALLY_DIR] = tempfile.mkdtemp(prefix="reliability-tally-")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput") and os.environ.get(TALLY_DIR):
+        TALLY.save(Path(os.environ[TALLY_DIR]) / f"tally-{os.getpid()}.json")
 
 
 def full(config: pytest.Config) -> bool:
@@ -42,6 +54,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    folder = os.environ.get(TALLY_DIR)
+    if folder and Path(folder).is_dir():
+        for path in sorted(Path(folder).glob("tally-*.json")):
+            TALLY.merge(path)
+            path.unlink()
     if not TALLY.counts["tried"]:
         return
     size = "whole matrix" if full(terminalreporter.config) else "fast part"

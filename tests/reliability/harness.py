@@ -65,6 +65,15 @@ class Tally:
         width = max(len(n) for n in self.NAMES)
         return [f"  {name:<{width}}  {self.counts[name]}" for name in self.NAMES]
 
+    def save(self, path: Path) -> None:
+        """Write the counts for the process that prints them (a test worker's, under pytest-xdist)."""
+        path.write_text(json.dumps({"counts": dict(self.counts), "problems": self.problems}))
+
+    def merge(self, path: Path) -> None:
+        data = json.loads(path.read_text())
+        self.counts.update(data["counts"])
+        self.problems += data["problems"]
+
 
 TALLY = Tally()
 

@@ -1,20 +1,17 @@
 """Every bad input of the corpus, through the installed CLI: one clear line, the right exit code, nothing else.
 
-The runs happen up front, two at a time (the machine has two cores), each in a working directory of its
-own with a valid environment ``base`` beside whatever the case writes; each test then judges one outcome.
+Each case runs in a working directory of its own, with a valid environment ``base`` beside whatever the
+case writes (``make reliability`` runs them two at a time, one per core, with pytest-xdist).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from tests.reliability.corpus import BASE_SETTINGS, CASES, Case
-from tests.reliability.harness import CANARY, TALLY, Outcome, child_environment, files_with_canary, record, run
+from tests.reliability.harness import CANARY, TALLY, child_environment, files_with_canary, record, run
 
 #: The fast part (``make test``) runs every SAMPLE-th case, and every case of a kind seen once.
 SAMPLE = 12
@@ -40,7 +37,7 @@ def params() -> list[object]:
 
 
 def prepare(case: Case, root: Path) -> tuple[Path, dict[str, str]]:
-    work = root / f"case-{CASES.index(case):03d}"
+    work = root / "work"
     (work / "envs").mkdir(parents=True)
     (work / "envs" / "base.toml").write_text(BASE_SETTINGS)
     for name, content in case.files.items():
@@ -58,31 +55,10 @@ def prepare(case: Case, root: Path) -> tuple[Path, dict[str, str]]:
     return work, env
 
 
-@pytest.fixture(scope="module")
-def outcomes(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, tuple[Outcome, Path]]]:
-    selected = [
-        item.callspec.params["case"]
-        for item in request.session.items
-        if getattr(item, "module", None) is request.module
-    ]
-    root = tmp_path_factory.mktemp("corpus")
-
-    def one(case: Case) -> tuple[str, tuple[Outcome, Path]]:
-        work, env = prepare(case, root)
-        return case.name, (run(case.args, cwd=work, env=env, stdin=case.stdin, timeout=120), work)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        done = dict(pool.map(one, selected))
-    yield done
-
-
 @pytest.mark.parametrize("case", params())
-def test_a_bad_input_gets_one_clear_line_and_its_exit_code(
-    case: Case, outcomes: dict[str, tuple[Outcome, Path]]
-) -> None:
-    outcome, work = outcomes[case.name]
+def test_a_bad_input_gets_one_clear_line_and_its_exit_code(case: Case, tmp_path: Path) -> None:
+    work, env = prepare(case, tmp_path)
+    outcome = run(case.args, cwd=work, env=env, stdin=case.stdin, timeout=120)
     problems = record(outcome, case.allowed, case.name)
     leaked = files_with_canary(work)
     if leaked:
@@ -94,4 +70,3 @@ def test_a_bad_input_gets_one_clear_line_and_its_exit_code(
         pytest.xfail(f"waits for branch {case.pending}: {'; '.join(problems)}")
     assert problems == [], f"{case.name}: {outcome.args[:3]} -> {problems}\n{outcome.stderr[-600:]}"
     assert CANARY not in outcome.stdout + outcome.stderr
-    assert os.path.isdir(work)
