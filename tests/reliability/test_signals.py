@@ -30,7 +30,7 @@ from tests.reliability.harness import (
 )
 
 #: The steps of deploy, as its progress lines name them (backfill's join when it is on main).
-STEPS = ("token", "plan", "apply", "validation", "first poll", "health")
+STEPS = ("token", "preflight", "plan", "apply", "validation", "first poll", "health")
 SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 #: A clean end for each signal: killed by it, or (Ctrl-C) exit 130; 0 when the run finished first.
 ENDS = {
