@@ -14,6 +14,15 @@ import pytest
 from tests.support import SHARED_DIR
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--reliability-full",
+        action="store_true",
+        default=False,
+        help="run the whole reliability matrix (make reliability), not only its fast part (tests/reliability)",
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if SHARED_DIR.is_dir():
         return

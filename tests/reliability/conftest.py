@@ -8,6 +8,7 @@ concurrent runs, and more fuzzing. Either way the counts are printed last.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -18,15 +19,6 @@ from tests.reliability.harness import TALLY
 
 #: Where each pytest-xdist worker leaves its counts for the process that prints them.
 TALLY_DIR = "RELIABILITY_TALLY_DIR"
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--reliability-full",
-        action="store_true",
-        default=False,
-        help="run the whole reliability matrix (make reliability), not only its fast part",
-    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,7 +33,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def full(config: pytest.Config) -> bool:
-    return bool(config.getoption("--reliability-full")) or os.environ.get("RELIABILITY_FULL") == "1"
+    return bool(config.getoption("--reliability-full", default=False)) or os.environ.get("RELIABILITY_FULL") == "1"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -59,6 +51,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for path in sorted(Path(folder).glob("tally-*.json")):
             TALLY.merge(path)
             path.unlink()
+        with contextlib.suppress(OSError):
+            Path(folder).rmdir()
     if not TALLY.counts["tried"]:
         return
     size = "whole matrix" if full(terminalreporter.config) else "fast part"

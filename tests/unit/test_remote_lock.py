@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from deployer.config import Settings, load_settings
 from deployer.errors import AzureUnavailable, EnvironmentLocked
 from deployer.locking import Holder, environment_lock
 
@@ -135,3 +136,26 @@ def test_an_unnamed_lease_holder_is_reported_as_starting() -> None:
         Holder.from_metadata({}).describe()
         == "`miro-sentinel (another run, starting)` (pid 0 on another machine) since just now"
     )
+
+
+# --- where the lock in Azure is ------------------------------------------------------------------------------
+
+
+def example(**overrides: str) -> Settings:
+    return load_settings(
+        "example", envs_dir=Path("envs"), environ={}, overrides=tuple(f"{k}={v}" for k, v in overrides.items())
+    )
+
+
+def test_the_lock_sits_beside_the_terraform_state_by_default() -> None:
+    assert example().lock_blob == ("sttfstateprod", "tfstate", "miro-sentinel-example.tfstate.lock")
+
+
+def test_the_lock_account_and_container_can_be_named() -> None:
+    named = example(**{"lock.storage_account": "stlocks", "lock.container": "locks"})
+    assert named.lock_blob == ("stlocks", "locks", "miro-sentinel-example.tfstate.lock")
+
+
+def test_without_an_account_there_is_no_lock_in_azure() -> None:
+    assert example(**{"terraform.backend": "local"}).lock_blob is None
+    assert example(**{"terraform.state_storage_account": "", "terraform.backend": "local"}).lock_blob is None
