@@ -93,6 +93,7 @@ class Cloud:
         )["data"]
         stored = self.stored_ids()
         wanted = {e["id"] for e in generated}
+        TALLY.add("events compared", len(wanted))
         lost = len(wanted - set(stored))
         doubled = sum(n - 1 for n in stored.values() if n > 1)
         TALLY.add("events lost", lost)

@@ -46,7 +46,16 @@ _BUG = re.compile(r"\bbugs?\b", re.IGNORECASE)
 class Tally:
     """The counts the suite prints: tried, handled cleanly, converged after re-run, lost, doubled, leaks, orphans."""
 
-    NAMES = ("tried", "handled cleanly", "converged after re-run", "events lost", "events doubled", "leaks", "orphans")
+    NAMES = (
+        "tried",
+        "handled cleanly",
+        "converged after re-run",
+        "events compared",
+        "events lost",
+        "events doubled",
+        "leaks",
+        "orphans",
+    )
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter({name: 0 for name in self.NAMES})
