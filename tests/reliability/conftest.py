@@ -46,6 +46,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if hasattr(terminalreporter.config, "workerinput"):  # a worker's summary is not shown; the controller merges
+        return
     folder = os.environ.get(TALLY_DIR)
     if folder and Path(folder).is_dir():
         for path in sorted(Path(folder).glob("tally-*.json")):
