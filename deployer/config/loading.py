@@ -187,6 +187,16 @@ def load_settings(
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError([ConfigProblem(source, "(file)", f"not valid TOML: {exc}")]) from exc
+        except RecursionError as exc:  # the TOML reader recurses once per nested array or inline table
+            raise ConfigError(
+                [
+                    ConfigProblem(
+                        source,
+                        "(file)",
+                        "nested too deeply to read (settings are sections of keys, a value at most a table of strings)",
+                    )
+                ]
+            ) from exc
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError([ConfigProblem(source, "(file)", f"cannot be read: {exc}")]) from exc
         _flatten_file(data, source, raw, problems)

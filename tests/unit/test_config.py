@@ -184,6 +184,16 @@ def test_invalid_toml_is_one_clear_problem(tmp_path: Path) -> None:
     assert "line 1" in problem
 
 
+@pytest.mark.parametrize("value", ["[" * 5000 + "]" * 5000, "{a = " * 2000 + "1" + "}" * 2000])
+def test_a_settings_file_nested_too_deeply_is_one_clear_problem(tmp_path: Path, value: str) -> None:
+    (tmp_path / "prod.toml").write_text(f"x = {value}\n")
+    with pytest.raises(ConfigError) as exc:
+        load_settings("prod", envs_dir=tmp_path, environ={})
+    assert problems_of(exc) == [
+        f"{tmp_path / 'prod.toml'}: (file): nested too deeply to read (settings are sections of keys, a value at most a table of strings)"
+    ]
+
+
 def test_missing_environment_file_lists_the_available_ones(envs: Path) -> None:
     with pytest.raises(ConfigError) as exc:
         load_settings("prd", envs_dir=envs, environ={})
