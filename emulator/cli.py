@@ -43,7 +43,11 @@ _log = logging.getLogger("emulator")
 
 
 class _UsageError(Exception):
-    """Bad arguments: one line on stderr, exit 2."""
+    """Bad arguments: one line on stderr (and a ``hint:`` line where there is a remedy), exit 2."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class _Parser(argparse.ArgumentParser):
@@ -122,12 +126,12 @@ def _is_remote(host: str, *, allow_remote: bool) -> bool:
     except (socket.gaierror, UnicodeError):
         found = []
     if not found:
-        raise _UsageError(f"--host {host!r} is not an IPv4 address or a name of one; use 127.0.0.1")
+        raise _UsageError(f"--host {host!r} is not an IPv4 address or a name of one", hint="use 127.0.0.1")
     remote = any(not ipaddress.ip_address(entry[4][0]).is_loopback for entry in found)
     if remote and not allow_remote:
         raise _UsageError(
-            f"--host {host} is not a loopback address, so the local cloud would be reachable from other "
-            "machines; use 127.0.0.1, or pass --allow-remote to serve it there anyway"
+            f"--host {host} is not a loopback address, so the local cloud would be reachable from other machines",
+            hint="use 127.0.0.1, or pass --allow-remote to serve it there anyway",
         )
     return remote
 
@@ -138,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         remote = _check(args)
     except _UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
         return 2
     logging.basicConfig(
         stream=sys.stderr, level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -24,10 +24,6 @@ from tests.support import REPO_ROOT
         (["--time-scale", "fast"], "error: argument --time-scale: invalid float value: 'fast'"),
         (["--role-propagation-seconds", "-5"], "error: --role-propagation-seconds must be a finite number >= 0"),
         (["--ingestion-latency-seconds", "inf"], "error: --ingestion-latency-seconds must be a finite number >= 0"),
-        (["--host", "999.1.1.1"], "error: --host '999.1.1.1' is not an IPv4 address or a name of one"),
-        (["--host", ""], "error: --host '' is not an IPv4 address or a name of one"),
-        (["--host", "no such host!"], "error: --host 'no such host!' is not an IPv4 address or a name of one"),
-        (["--host", "0.0.0.0"], "error: --host 0.0.0.0 is not a loopback address"),
         (["--port", "70000"], "error: --port must be between 0 and 65535, not 70000"),
         (["--parent-pid", "0"], "error: --parent-pid must be a process id > 0, not 0"),
         (["--log-level", "LOUD"], "error: --log-level must be DEBUG, INFO, WARNING or ERROR, not 'LOUD'"),
@@ -44,6 +40,33 @@ def test_a_bad_argument_exits_2_with_one_line(
     assert out == ""
     assert len(err.splitlines()) == 1
     assert err.startswith(message)
+    assert not (tmp_path / "state").exists(), "nothing is created for a refused command"
+
+
+@pytest.mark.parametrize(
+    ("host", "lines"),
+    [
+        ("999.1.1.1", ["error: --host '999.1.1.1' is not an IPv4 address or a name of one", "hint: use 127.0.0.1"]),
+        ("", ["error: --host '' is not an IPv4 address or a name of one", "hint: use 127.0.0.1"]),
+        (
+            "0.0.0.0",
+            [
+                "error: --host 0.0.0.0 is not a loopback address, so the local cloud would be reachable from other "
+                "machines",
+                "hint: use 127.0.0.1, or pass --allow-remote to serve it there anyway",
+            ],
+        ),
+    ],
+)
+def test_a_bad_host_exits_2_with_an_error_line_and_a_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], host: str, lines: list[str]
+) -> None:
+    code = cli.main(["serve", "--state-dir", str(tmp_path / "state"), "--host", host])
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert err.splitlines() == lines
     assert not (tmp_path / "state").exists(), "nothing is created for a refused command"
 
 
