@@ -3,7 +3,8 @@
 Every command runs as a real subprocess of the installed ``miro-sentinel`` with resource limits (address
 space, CPU seconds) and a wall-clock timeout, so "bounded time and memory" is a property of the run, not
 an assertion on timing. :func:`judge` says whether an outcome was handled cleanly: an exit code the case
-allows, 3 only with a named external cause, one ``error:`` line and one ``hint:`` line for a failure, never
+allows, 3 only with a named external cause, one ``error:`` line and one ``hint:`` line for a failure (a health
+report that could not reach a verdict says instead, for each check it could not run, why and what to do), never
 a traceback or the word "bug", never the canary token. :data:`TALLY` counts what the suite tried and found;
 ``conftest.py`` prints it at the end.
 """
@@ -130,7 +131,8 @@ def judge(outcome: Outcome, allowed: Iterable[int]) -> list[str]:
         problems.append("says 'bug'")
     if CANARY in said:
         problems.append("printed the canary token")
-    if outcome.code in (2, 3, 130) and (len(outcome.error_lines) < 1 or len(outcome.hint_lines) != 1):
+    explained = (len(outcome.error_lines) >= 1 and len(outcome.hint_lines) == 1) or could_not_check(outcome)
+    if outcome.code in (2, 3, 130) and not explained:
         problems.append(f"no error line with one hint line: {outcome.stderr[-400:]!r}")
     if outcome.code == 3:
         error = (outcome.document() or {}).get("error")
@@ -139,6 +141,16 @@ def judge(outcome: Outcome, allowed: Iterable[int]) -> list[str]:
         if kind in UNEXPECTED_TYPES or first.startswith("error: unexpected"):
             problems.append(f"exit 3 without a named external cause: {first or kind}")
     return problems
+
+
+def could_not_check(outcome: Outcome) -> bool:
+    """A health report whose verdict is unknown (exit 3): each check it could not run says why and what to do."""
+    health = (outcome.document() or {}).get("health")
+    if outcome.code != 3 or not isinstance(health, dict) or health.get("status") != "unknown":
+        return False
+    checks = [c for c in health.get("checks", []) if isinstance(c, dict)]
+    unchecked = [c for c in checks if str(c.get("detail", "")).startswith("could not check: ")]
+    return bool(unchecked) and all(c.get("status") == "SKIPPED" and c.get("remedy") for c in unchecked)
 
 
 #: The limits are set by the shell that then becomes the CLI (``exec``): the pid stays the command's own.
