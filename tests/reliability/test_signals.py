@@ -32,12 +32,14 @@ from tests.reliability.harness import (
 #: The steps of deploy, as its progress lines name them (backfill's join when it is on main).
 STEPS = ("token", "preflight", "plan", "apply", "validation", "first poll", "health")
 SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
-#: A clean end for each signal: killed by it, or (Ctrl-C) exit 130; 0 when the run finished first.
+#: A clean end for each signal: killed by it, or (Ctrl-C) exit 130; 0 when the run finished first. A Ctrl-C that
+#: lands while the interpreter shuts down (its handler already gone) kills the process by SIGINT, which a shell
+#: reports as 130 too; a traceback or a "bug" would still be caught by the judge.
 ENDS = {
     signal.SIGKILL: {-9, 0},
     signal.SIGTERM: {-15, 0},
     signal.SIGHUP: {-1, 0},
-    signal.SIGINT: {130, 0},
+    signal.SIGINT: {130, -2, 0},
 }
 #: The fast part (make test): Ctrl-C in the middle of apply.
 FAST = {signal.SIGINT: ("apply",)}
