@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,6 +153,13 @@ class LocalEnv:
             if connector["name"] == name:
                 return dict(connector.get("state") or {})
         return {}
+
+    def wait_until(self, predicate: Callable[[], bool], *, what: str, timeout: float = 30) -> None:
+        """Poll ``predicate`` until it holds; fail the test, naming ``what``, after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < deadline, f"timed out after {timeout:g} s waiting for {what}"
+            time.sleep(0.1)
 
     def advance(self, minutes: float) -> None:
         """Move the local cloud's clock ahead (the CCF poller then runs the windows that became due)."""

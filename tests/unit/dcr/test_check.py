@@ -31,7 +31,8 @@ def test_the_shipped_transform_passes_every_sample(spec: DcrSpec) -> None:
 
 def test_rows_follow_table_column_order(spec: DcrSpec) -> None:
     result = check_transform(spec)
-    assert all(list(row) == list(spec.table.column_names) for row in result.rows)
+    assert len(result.rows) >= len(spec.samples)
+    assert {tuple(row) for row in result.rows} == {spec.table.column_names}
 
 
 def test_offset_without_colon_gives_the_right_time(spec: DcrSpec) -> None:
