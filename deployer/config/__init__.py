@@ -15,10 +15,11 @@ One module per job:
 - ``presentation``: :func:`describe`, the rows of ``config check``.
 """
 
-from deployer.config.loading import ENV_PREFIX, load_settings
+from deployer.config.loading import ENV_PREFIX, load_display, load_settings
 from deployer.config.presentation import describe
 from deployer.config.schema import (
     AzureSettings,
+    DisplaySettings,
     HealthSettings,
     LocalSettings,
     LockSettings,
@@ -38,6 +39,7 @@ __all__ = [
     "AZURE_LOCATIONS",
     "ENV_PREFIX",
     "AzureSettings",
+    "DisplaySettings",
     "HealthSettings",
     "LocalSettings",
     "LockSettings",
@@ -50,6 +52,7 @@ __all__ = [
     "ValidationSettings",
     "WorkspaceSettings",
     "describe",
+    "load_display",
     "load_settings",
     "replace_section",
 ]
