@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from deployer.config import Secret
-from deployer.errors import MiroAccessDenied, MiroRateLimited, MiroTokenInvalid, MiroUnavailable
+from deployer.errors import MiroAccessDenied, MiroError, MiroRateLimited, MiroTokenInvalid, MiroUnavailable
 from deployer.miro.client import MiroClient, format_miro_time
 from deployer.miro.token_check import check_token
 
@@ -80,30 +80,70 @@ def test_token_info_reports_scopes_and_organisation(emulator: dict[str, Any]) ->
     assert info.organization_name
 
 
+NOT_ENTERPRISE_OR_ADMIN = (
+    "the token works, but Miro refuses its audit log; the organisation is not on the Enterprise plan, "
+    "or the token was not issued by a Company Admin"
+)
+ENTERPRISE_REMEDY = (
+    "audit logs need the Enterprise plan; ask a Company Admin to enable the SIEM integration and share its token"
+)
+
+
 @pytest.mark.parametrize(
-    ("preset", "error", "message"),
+    ("preset", "error", "message", "remedy", "status", "code"),
     [
-        ("revoked", MiroTokenInvalid, "Miro refused the token (401 unauthorized"),
-        ("no_audit_scope", MiroAccessDenied, "the Miro token lacks the auditlogs:read scope"),
+        (
+            "revoked",
+            MiroTokenInvalid,
+            "Miro refused the token (401 unauthorized: Authentication failed: the access token is missing, "
+            "invalid or revoked.): it is wrong, revoked or expired",
+            "create a new token (Miro Company Settings > Enterprise integrations > SIEM, or a non-expiring OAuth "
+            "app with auditlogs:read) and put it in MIRO_ACCESS_TOKEN",
+            401,
+            "unauthorized",
+        ),
+        (
+            "no_audit_scope",
+            MiroAccessDenied,
+            "the Miro token lacks the auditlogs:read scope (it has: boards:read, boards:write)",
+            "use the SIEM token (Company Settings > Enterprise integrations), or an OAuth app token with "
+            "auditlogs:read",
+            None,
+            "missingScope",
+        ),
         (
             "not_enterprise",
             MiroAccessDenied,
-            "the organisation is not on the Enterprise plan, or the token was not issued by a Company Admin",
+            "Miro denied access to /v2/audit/logs (403 forbidden: Audit logs are available only for organizations "
+            f"on the Enterprise plan.): {NOT_ENTERPRISE_OR_ADMIN}",
+            ENTERPRISE_REMEDY,
+            403,
+            "forbidden",
         ),
         (
             "not_company_admin",
             MiroAccessDenied,
-            "the organisation is not on the Enterprise plan, or the token was not issued by a Company Admin",
+            "Miro denied access to /v2/audit/logs (403 forbidden: Only Company Admins can access audit logs.): "
+            f"{NOT_ENTERPRISE_OR_ADMIN}",
+            ENTERPRISE_REMEDY,
+            403,
+            "forbidden",
         ),
     ],
 )
 def test_check_token_classifies_each_refusal(
-    emulator: dict[str, Any], preset: str, error: type[Exception], message: str
+    emulator: dict[str, Any],
+    preset: str,
+    error: type[MiroError],
+    message: str,
+    remedy: str,
+    status: int | None,
+    code: str,
 ) -> None:
     with client(emulator, token_with(emulator, preset)) as miro, pytest.raises(error) as exc:
         check_token(miro)
-    assert message in str(exc.value)
-    assert exc.value.exit_code == 3  # type: ignore[attr-defined]
+    assert (exc.value.message, exc.value.remedy) == (message, remedy)
+    assert (exc.value.status_code, exc.value.error_code, exc.value.exit_code) == (status, code, 3)
 
 
 def test_429_waits_until_the_rate_limit_reset_then_succeeds(emulator: dict[str, Any]) -> None:
@@ -219,3 +259,49 @@ def test_the_rate_limit_wait_is_the_same_in_the_message_and_the_remedy(emulator:
         miro.get_token_info()
     assert exc.value.message.endswith("; it resets in about 42 s, beyond the retry budget of 5 s")
     assert exc.value.remedy.startswith("wait about 42 s and run again")
+
+
+def place_events(info: dict[str, Any], *offsets_seconds: float) -> dt.datetime:
+    """A quiet Miro holding only events placed at ``offsets_seconds`` from the returned time (an hour ago)."""
+    control(info, "PATCH", "/miro/settings", {"events_per_minute": 0})
+    _, now = window(info, hours=0)
+    at = now - dt.timedelta(hours=1)
+    events = [
+        {"id": f"placed-{i}", "createdAt": format_miro_time(at + dt.timedelta(seconds=s)), "event": "board_opened"}
+        for i, s in enumerate(offsets_seconds)
+    ]
+    control(info, "POST", "/miro/events", {"events": events})
+    return at
+
+
+def test_a_valid_token_reports_its_organisation_scopes_and_budget(emulator: dict[str, Any]) -> None:
+    with client(emulator) as miro:
+        info = miro.get_token_info()
+        found = check_token(miro)
+
+    assert (found.organization_id, found.organization_name, found.user_name) == (
+        info.organization_id,
+        info.organization_name,
+        info.user_name,
+    )
+    assert found.scopes == info.scopes
+    assert found.rate_limit.remaining is not None and found.rate_limit.limit is not None
+    assert found.rate_limit.remaining < found.rate_limit.limit
+
+
+def test_check_token_reads_one_event_of_the_last_minute(emulator: dict[str, Any]) -> None:
+    now = place_events(emulator, -90, -30, -20, 0)
+
+    with client(emulator) as miro:
+        found = check_token(miro, now=now + dt.timedelta(microseconds=999_999))
+
+    assert found.events_last_minute == 1
+
+
+def test_check_token_looks_back_exactly_one_minute(emulator: dict[str, Any]) -> None:
+    now = place_events(emulator, -61, -90)
+
+    with client(emulator) as miro:
+        found = check_token(miro, now=now)
+
+    assert found.events_last_minute == 0
