@@ -54,7 +54,15 @@ def test_syntax_error_is_a_usage_error_with_line_and_column(spec: DcrSpec) -> No
         check_transform(with_transform(spec, "source\n| project id,"), transform_path="t.kql")
     assert (exc.value.line, exc.value.column) == (2, 14)
     assert exc.value.exit_code == 2
-    assert str(exc.value).startswith("t.kql:2:14: mismatched input '<EOF>'")
+    assert str(exc.value) == (
+        "t.kql:2:14: mismatched input '<EOF>' (the text ends or breaks off where an expression is expected)"
+    )
+
+
+def test_a_short_syntax_error_is_kept_whole(spec: DcrSpec) -> None:
+    with pytest.raises(KqlSyntaxError) as exc:
+        check_transform(with_transform(spec, "source | project id id"), transform_path="t.kql")
+    assert str(exc.value) == "t.kql:1:21: extraneous input 'id' expecting {<EOF>, ';'}"
 
 
 def test_output_column_missing_from_the_table_is_invalid_transform_output(spec: DcrSpec) -> None:

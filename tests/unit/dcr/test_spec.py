@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -38,15 +39,17 @@ def test_events_from_a_miro_page_object(tmp_path: Path) -> None:
 def test_events_must_be_objects(tmp_path: Path) -> None:
     path = tmp_path / "e.json"
     path.write_text('[{"id": "1"}, 5]')
-    with pytest.raises(InputError, match=r"e.json: event \[1\] is a int, not a JSON object"):
+    with pytest.raises(InputError, match=r"e.json: event \[1\] is a int, not a JSON object") as exc:
         load_events(path)
+    assert exc.value.path == str(path)
 
 
 def test_events_must_be_an_array_or_a_page(tmp_path: Path) -> None:
     path = tmp_path / "e.json"
     path.write_text('{"id": "1"}')
-    with pytest.raises(InputError, match="expected a JSON array of Miro audit events or a Miro page object"):
+    with pytest.raises(InputError, match="expected a JSON array of Miro audit events or a Miro page object") as exc:
         load_events(path)
+    assert exc.value.path == str(path)
 
 
 def test_invalid_json_names_line_and_column(tmp_path: Path) -> None:
@@ -105,3 +108,21 @@ def test_stream_name_must_be_custom(tmp_path: Path) -> None:
     path.write_text('{"name": "Microsoft-X", "columns": [{"name": "a", "type": "string"}]}')
     with pytest.raises(InputError, match="must be a custom stream name starting with 'Custom-'"):
         load_stream(path)
+
+
+def test_a_missing_connector_template_names_the_file(tmp_path: Path) -> None:
+    spec = dataclasses.replace(load_spec(), root=tmp_path)
+
+    with pytest.raises(InputError) as exc:
+        spec.template("poller.json")
+
+    path = tmp_path / "connector" / "poller.json"
+    assert (str(exc.value), exc.value.path) == (f"cannot read {path}: No such file or directory", str(path))
+
+
+def test_a_connector_template_is_read_as_utf8(tmp_path: Path) -> None:
+    (tmp_path / "connector").mkdir()
+    (tmp_path / "connector" / "definition.json").write_bytes('{"title": "Miro — Ørsted"}'.encode())
+    spec = dataclasses.replace(load_spec(), root=tmp_path)
+
+    assert spec.template("definition.json") == '{"title": "Miro — Ørsted"}'
