@@ -61,14 +61,18 @@ def install_command(version: str = __version__) -> str:
     return f'pipx install "miro-sentinel=={version}"'
 
 
-def _adapt_workflow(name: str, text: str, version: str) -> str:
+def _adapt_workflow(text: str, version: str) -> str:
     """The project's workflow ``name`` made to run in a deployment repository."""
     adapted = re.sub(r"(?m)^(\s*run:\s*)make setup\s*$", lambda m: m.group(1) + install_command(version), text)
     adapted = adapted.replace(".venv/bin/miro-sentinel", "miro-sentinel")
-    adapted = re.sub(
-        r"(?m)^(\s*paths:\s*)\[.*\]\s*$", lambda m: f'{m.group(1)}["envs/**", ".github/workflows/{name}"]', adapted
-    )
+    adapted = re.sub(r"(?m)^(\s*paths:\s*)\[(.*)\]\s*$", _deployment_paths, adapted)
     return f"# Written by `miro-sentinel init` ({version}).\n{adapted}"
+
+
+def _deployment_paths(match: re.Match[str]) -> str:
+    """A ``paths:`` trigger keeping what a deployment repository has: its settings and its workflows."""
+    kept = [p for p in re.findall(r'"([^"]+)"', match.group(2)) if p.startswith(("envs/", ".github/workflows/"))]
+    return match.group(1) + "[" + ", ".join(f'"{p}"' for p in kept) + "]"
 
 
 def deployment_files(version: str = __version__) -> dict[str, str]:
@@ -79,7 +83,7 @@ def deployment_files(version: str = __version__) -> dict[str, str]:
         files = {f"envs/{name}": (envs / name).read_text(encoding="utf-8") for name in ("example.toml", "local.toml")}
         for name in WORKFLOWS:
             text = (workflows / name).read_text(encoding="utf-8")
-            files[f".github/workflows/{name}"] = _adapt_workflow(name, text, version)
+            files[f".github/workflows/{name}"] = _adapt_workflow(text, version)
     except OSError as exc:
         raise InputError(
             f"this installation of miro-sentinel lacks {exc.filename}",

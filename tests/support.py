@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +107,19 @@ def screen(raw: str) -> list[str]:
             lines[row] = lines[row][:col].ljust(col) + token + lines[row][col + len(token) :]
             col += len(token)
     return [line.rstrip() for line in lines if line.strip()]
+
+
+def workflow_schema_errors(paths: Iterable[Path]) -> str:
+    """What check-jsonschema says against GitHub's workflow schema ("" when every file matches)."""
+    done = subprocess.run(
+        [
+            Path(sys.executable).parent / "check-jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, paths),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return "" if done.returncode == 0 else done.stdout + done.stderr
