@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 
 import pytest
 
-from deployer.dcr.check import check_table, check_transform
-from deployer.dcr.spec import DcrSpec, TableColumn, load_spec
+from deployer.dcr.check import check_table, check_transform, output_schema_problems
+from deployer.dcr.spec import DcrSpec, Sample, TableColumn, load_spec
 from deployer.errors import KqlSyntaxError
+from kqlengine import KqlColumn
 from tests.support import OFFICIAL_MIRO_DIR, requires_shared
 
 
@@ -171,3 +173,51 @@ def test_the_official_transform_is_valid_kql_for_a_dcr_but_gets_v2_events_wrong(
     assert f'{v2} context_team_type: expected "team", got ""' in result.failures
     # The v1-shaped event, which it was written for, passes.
     assert not [f for f in result.failures if "03-v1-board-opened" in f]
+
+
+def test_an_output_column_of_another_type_names_the_conversion() -> None:
+    columns = [KqlColumn("TimeGenerated", "datetime"), KqlColumn("flag", "string"), KqlColumn("n", "string")]
+
+    problems = output_schema_problems(columns, {"TimeGenerated": "datetime", "flag": "boolean", "n": "long"}, "T_CL")
+
+    assert problems == [
+        "output column 'flag' is string but the table column is boolean (Azure: InvalidTransformOutput); "
+        "convert it with tobool()",
+        "output column 'n' is string but the table column is long (Azure: InvalidTransformOutput); "
+        "convert it with tolong()",
+    ]
+
+
+def test_a_string_fits_a_guid_column_and_a_null_fits_any() -> None:
+    columns = [KqlColumn("TimeGenerated", "null"), KqlColumn("id", "string"), KqlColumn("n", "null")]
+
+    assert output_schema_problems(columns, {"TimeGenerated": "datetime", "id": "guid", "n": "long"}, "T_CL") == []
+
+
+def test_a_guid_column_takes_no_other_type_than_string() -> None:
+    problems = output_schema_problems([KqlColumn("id", "long")], {"id": "guid"}, "T_CL")
+
+    assert problems == [
+        "output column 'id' is long but the table column is guid (Azure: InvalidTransformOutput); "
+        "convert it with toguid()"
+    ]
+
+
+def test_time_generated_must_be_a_datetime() -> None:
+    problems = output_schema_problems([KqlColumn("TimeGenerated", "string")], {"TimeGenerated": "string"}, "T_CL")
+
+    assert problems == ["output column 'TimeGenerated' must be a datetime, not string"]
+
+
+def test_a_sample_mismatch_shows_both_values_as_written(spec: DcrSpec) -> None:
+    sample = Sample(
+        name="non-ascii",
+        description="",
+        events=({"id": "1", "createdAt": "2024-05-01T00:00:00Z", "object": {"name": "Tafel Ørsted"}},),
+        rows=({**dict(check_transform(spec, events=[{"id": "1"}]).rows[0]), "object_name": "Tafel Orsted"},),
+        now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
+
+    result = check_transform(dataclasses.replace(spec, samples=(sample,)))
+
+    assert 'sample non-ascii: row 1: object_name: expected "Tafel Orsted", got "Tafel Ørsted"' in result.failures
