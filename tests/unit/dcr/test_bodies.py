@@ -127,7 +127,7 @@ def test_a_role_assignment_without_a_known_principal_type_leaves_it_to_azure() -
 
 
 def test_the_table_body_declares_every_column_with_its_plan_and_retention() -> None:
-    body = bodies.table_body(SPEC, plan="Basic", retention_in_days=30, total_retention_in_days=365)
+    body = bodies.table_body(SPEC, plan="Analytics", retention_in_days=30, total_retention_in_days=365)
 
     assert body == {
         "properties": {
@@ -136,7 +136,7 @@ def test_the_table_body_declares_every_column_with_its_plan_and_retention() -> N
                 "description": SPEC.table.description,
                 "columns": [{"name": c.name, "type": c.type, "description": c.description} for c in SPEC.table.columns],
             },
-            "plan": "Basic",
+            "plan": "Analytics",
             "retentionInDays": 30,
             "totalRetentionInDays": 365,
         }
