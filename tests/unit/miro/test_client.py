@@ -305,3 +305,26 @@ def test_check_token_looks_back_exactly_one_minute(emulator: dict[str, Any]) -> 
         found = check_token(miro, now=now)
 
     assert found.events_last_minute == 0
+
+
+def test_token_info_names_the_team_and_user_of_the_token(emulator: dict[str, Any]) -> None:
+    [record] = [t for t in control(emulator, "GET", "/miro/tokens")["value"] if t["id"] == "default"]
+
+    with client(emulator) as miro:
+        info = miro.get_token_info()
+
+    assert (info.team_id, info.team_name) == (record["team"]["id"], record["team"]["name"])
+    assert (info.user_id, info.user_name) == (record["user"]["id"], record["user"]["name"])
+    assert info.token_type == "oauth_token"
+
+
+def test_5xx_retries_back_off_exponentially_with_jitter(emulator: dict[str, Any]) -> None:
+    control(emulator, "POST", "/miro/faults", {"kind": "status", "status": 503, "operation": "token_info", "count": 3})
+    waits: list[float] = []
+
+    with client(emulator, sleep=waits.append, max_attempts=4) as miro:
+        assert miro.get_token_info().organization_id
+
+    assert len(waits) == 3
+    for wait, base in zip(waits, (0.5, 1.0, 2.0), strict=True):
+        assert 0.8 * base <= wait <= 1.2 * base
