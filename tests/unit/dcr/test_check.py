@@ -9,7 +9,7 @@ import json
 import pytest
 
 from deployer.dcr.check import check_table, check_transform, output_schema_problems
-from deployer.dcr.spec import DcrSpec, Sample, TableColumn, load_spec
+from deployer.dcr.spec import DEFAULT_SAMPLE_NOW, DcrSpec, Sample, TableColumn, TableSpec, load_spec
 from deployer.errors import KqlSyntaxError
 from kqlengine import KqlColumn
 from tests.support import OFFICIAL_MIRO_DIR, requires_shared
@@ -221,3 +221,47 @@ def test_a_sample_mismatch_shows_both_values_as_written(spec: DcrSpec) -> None:
     result = check_transform(dataclasses.replace(spec, samples=(sample,)))
 
     assert 'sample non-ascii: row 1: object_name: expected "Tafel Orsted", got "Tafel Ørsted"' in result.failures
+
+
+def table_of(*columns: tuple[str, str]) -> TableSpec:
+    return TableSpec("T_CL", "", tuple(TableColumn(name, kind) for name, kind in columns))
+
+
+def test_a_table_may_have_500_columns_but_not_501() -> None:
+    at_limit = [("TimeGenerated", "datetime"), *((f"c{i:03d}", "string") for i in range(499))]
+
+    assert check_table(table_of(*at_limit)) == []
+    assert check_table(table_of(*at_limit, ("extra", "string"))) == [
+        "table 'T_CL': 501 columns; Azure allows at most 500"
+    ]
+
+
+def test_a_column_name_of_45_characters_is_allowed_and_46_is_not() -> None:
+    assert check_table(table_of(("TimeGenerated", "datetime"), ("a" * 45, "string"))) == []
+    assert check_table(table_of(("TimeGenerated", "datetime"), ("a" * 46, "string"))) == [
+        f"column '{'a' * 46}': 46 characters; Azure allows at most 45"
+    ]
+
+
+def test_a_column_defined_twice_in_any_case_is_named_once() -> None:
+    table = table_of(("TimeGenerated", "datetime"), ("userId", "string"), ("UserID", "string"))
+
+    assert check_table(table) == ["column 'UserID': defined twice (column names are case-insensitive here)"]
+
+
+def test_a_table_without_time_generated_is_refused() -> None:
+    assert check_table(table_of(("id", "string"))) == [
+        "column 'TimeGenerated': every table needs a TimeGenerated column of type datetime"
+    ]
+
+
+def test_a_sample_whose_rows_have_other_columns_names_them_once(spec: DcrSpec) -> None:
+    produced = dict(check_transform(spec, events=[{"id": "1"}]).rows[0])
+    expected = {k: v for k, v in produced.items() if k != "event"} | {"extra": 1}
+    sample = Sample("cols", "", ({"id": "1"}, {"id": "2"}), (expected, {**expected, "id": "2"}), DEFAULT_SAMPLE_NOW)
+
+    result = check_transform(dataclasses.replace(spec, samples=(sample,)))
+
+    assert [f for f in result.failures if "columns differ" in f] == [
+        "sample cols: columns differ from the expected rows: event, extra"
+    ]

@@ -167,3 +167,11 @@ def test_json_data_keeps_values_json_cannot_hold_as_text() -> None:
     [document] = health_json(HealthReport("prod", NOW, [check]))["checks"]
 
     assert document["data"] == {"last_event": "2026-11-26 12:00:00+00:00", "events": 3}
+
+
+def test_markdown_keeps_a_multi_line_detail_in_its_table_row() -> None:
+    check = CheckResult("dcr", "Data collection rule", Status.OK, "first line\nsecond line")
+
+    text = health_markdown(HealthReport("prod", NOW, [check]))
+
+    assert "| Data collection rule | ✅ OK | first line second line |" in text.splitlines()
