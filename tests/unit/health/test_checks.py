@@ -179,10 +179,10 @@ class FakeConnectorArm:
 
     def __init__(self, connector: dict[str, Any] | Exception) -> None:
         self.connector = connector
-        self.asked: list[tuple[str, str, str]] = []
+        self.asked: list[str] = []
 
-    def get_sentinel(self, scope: str, kind: str, name: str) -> dict[str, Any]:
-        self.asked.append((scope, kind, name))
+    def read(self, kind: str) -> dict[str, Any]:
+        self.asked.append(kind)
         if isinstance(self.connector, Exception):
             raise self.connector
         return self.connector
@@ -196,6 +196,8 @@ def created(minutes_ago: float) -> dict[str, Any]:
 def quiet_feed(arm: FakeConnectorArm | None) -> Any:
     ctx = context(FakeQuery([{"Events": 0}], []))
     ctx.arm = arm
+    # The check reads the connector through the resource table: ctx.resource(kind).get(arm).
+    ctx.resource = lambda kind: SimpleNamespace(get=lambda reader: reader.read(kind.key))
     return ctx
 
 
@@ -247,7 +249,7 @@ def test_no_events_yet_from_a_young_connector_is_only_a_warning() -> None:
 
     assert result.status is Status.WARN
     assert result.remedy.startswith("the first events usually arrive 5-30 minutes after the connector is created")
-    assert arm.asked == [("/ws", "dataConnectors", "Poller")]
+    assert arm.asked == ["connector"]
 
 
 def test_no_events_from_a_connector_older_than_the_fail_threshold_fails() -> None:
