@@ -2,9 +2,10 @@
 
 The wheel is built once per session (``pip wheel --no-build-isolation``, with the hatchling of the project's
 environment) and installed with its ``[emulator]`` extra into a new virtual environment that does not see
-the project's one, without a network: the pinned dependencies come from ``.venv/wheelhouse``, which
-``make setup`` fills. Every command then runs in an empty directory, with no path leading back to the
-checkout, as it would after ``pipx install 'miro-sentinel[emulator]'``.
+the project's one (the project's pip installs into it with ``--python``), without a network: the pinned
+dependencies come from ``.venv/wheelhouse``, which ``make setup`` fills. Every command then runs in an empty
+directory, with no path leading back to the checkout, as it would after
+``pipx install 'miro-sentinel[emulator]'``.
 """
 
 from __future__ import annotations
@@ -71,11 +72,13 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Installe
     """A fresh virtual environment (no system site-packages) with ``miro-sentinel[emulator]`` from the wheel."""
     assert WHEELHOUSE.is_dir(), f"{WHEELHOUSE} is missing: run `make setup`, which downloads the pinned dependencies"
     root = tmp_path_factory.mktemp("venv")
-    venv.EnvBuilder(with_pip=True, system_site_packages=False).create(root)
+    # Without pip of its own: the project's pip installs into it (--python), which saves seeding one.
+    venv.EnvBuilder(with_pip=False, system_site_packages=False).create(root)
     target = Installed(root)
     done = target.run(
-        str(target.bin / "python"), "-m", "pip", "install", "--quiet", "--no-index",
-        "--find-links", str(WHEELHOUSE), "--find-links", str(wheel.parent), "miro-sentinel[emulator]",
+        sys.executable, "-m", "pip", "--python", str(target.bin / "python"), "install", "--quiet", "--no-index",
+        "--no-compile", "--find-links", str(WHEELHOUSE), "--find-links", str(wheel.parent),
+        "miro-sentinel[emulator]",
         cwd=root,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
