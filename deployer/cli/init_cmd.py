@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -25,8 +26,10 @@ def init(state: State, directory: Path, force: bool) -> None:
     written = write_deployment(directory, force=force)
     for path in written:
         state.out.print(f"wrote {directory / path}", markup=False, highlight=False)
+    # The command the operator can paste: no `cd` into where they already are, a quoted path otherwise.
+    cd = "" if directory.resolve() == Path.cwd().resolve() else f"cd {shlex.quote(str(directory))} && "
     state.out.print(
-        f"next: cd {directory} && miro-sentinel deploy --env local; the workflows run `{install_command()}`",
+        f"next: {cd}miro-sentinel deploy --env local; the workflows run `{install_command()}`",
         markup=False,
         highlight=False,
     )

@@ -47,6 +47,15 @@ def test_init_defaults_to_the_current_directory(cli: CliRunner, tmp_path: Path) 
     assert files_in(tmp_path) == FILES
 
 
+def test_init_ends_with_the_next_command_to_paste(cli: CliRunner, tmp_path: Path) -> None:
+    elsewhere = cli("init", str(tmp_path / "my deployments"), cwd=tmp_path)
+    here = cli("init", "--force", cwd=tmp_path / "my deployments")
+
+    deploy = f"miro-sentinel deploy --env local; the workflows run `{INSTALL}`"
+    assert elsewhere.stdout.splitlines()[-1] == f"next: cd '{tmp_path / 'my deployments'}' && {deploy}"
+    assert here.stdout.splitlines()[-1] == f"next: {deploy}"
+
+
 def test_init_refuses_to_overwrite_and_names_the_files(cli: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "envs").mkdir()
     (tmp_path / "envs/local.toml").write_text("# mine\n")
