@@ -7,13 +7,13 @@ import re
 from tests.integration.conftest import LocalEnv
 from tests.support import screen
 
-STEPS = ["settings", "token", "plan", "apply", "validation", "first poll", "health"]
+STEPS = ["settings", "token", "preflight", "plan", "apply", "validation", "first poll", "health"]
 PLAN = [
     "create table MiroAuditLogs_CL",
     "create data collection endpoint dce-miro-audit-logs",
     "create data collection rule dcr-miro-audit-logs",
 ]
-SPINNER = re.compile(r"[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] (token|plan|apply|validation|first poll|health) ")
+SPINNER = re.compile(r"[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] (token|preflight|plan|apply|validation|first poll|health) ")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -53,9 +53,9 @@ def test_without_a_terminal_the_plan_is_listed_once_and_the_report_recaps_the_st
         *PLAN,
         "create role assignment Monitoring Metrics Publisher for "
         + local_env.info["principal_object_id"]
-        + " on the DCR",
+        + " on dcr-miro-audit-logs",
         "create connector definition MiroSentinelAuditLogs",
         "create data connector MiroSentinelAuditLogsPoller",
     ]
     recap = [line.split()[:2] for line in run.stdout.splitlines() if line.startswith("     ok ")]
-    assert [name for _, name in recap] == ["settings", "token", "plan", "apply", "validation", "first", "health"]
+    assert [name for _, name in recap] == ["settings", "token", "preflight", "plan", "apply", "validation", "first", "health"]
