@@ -58,4 +58,13 @@ def test_without_a_terminal_the_plan_is_listed_once_and_the_report_recaps_the_st
         "create data connector MiroSentinelAuditLogsPoller",
     ]
     recap = [line.split()[:2] for line in run.stdout.splitlines() if line.startswith("     ok ")]
-    assert [name for _, name in recap] == ["settings", "token", "preflight", "plan", "apply", "validation", "first", "health"]
+    assert [name for _, name in recap] == [
+        "settings",
+        "token",
+        "preflight",
+        "plan",
+        "apply",
+        "validation",
+        "first",
+        "health",
+    ]
