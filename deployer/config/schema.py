@@ -253,6 +253,14 @@ class Settings:
         return self.terraform.state_key or f"miro-sentinel-{self.env_name}.tfstate"
 
 
+@dataclass(frozen=True)
+class DisplaySettings:
+    """How the command line shows progress, known before any environment's settings are read."""
+
+    #: Running under a CI service (``CI`` set, as GitHub Actions and others do): plain lines, even in a terminal.
+    ci: bool = False
+
+
 def replace_section(settings: Settings, section: str, **changes: Any) -> Settings:
     """A copy of ``settings`` with some fields of one section changed (used by the local cloud)."""
     current = getattr(settings, section)
