@@ -1,7 +1,12 @@
-"""Paths and markers shared by the test suites."""
+"""Paths, markers and helpers shared by the test suites."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +21,22 @@ OFFICIAL_MIRO_DIR = SHARED_DIR / "api-specs" / "sentinel-miro-solution" / "Data 
 
 #: Tests that read ../shared carry this marker; tests/conftest.py skips them, saying why, where it is absent.
 requires_shared = pytest.mark.shared
+
+
+def required_tools() -> set[str]:
+    """Tools this run must have (``MIRO_SENTINEL_REQUIRE_TOOLS``, space-separated, as CI sets it).
+
+    Where a tool is named, the tests that need it fail without it instead of being skipped, so a CI
+    machine that lost its ``terraform`` or ``az`` cannot go green by skipping them.
+    """
+    return set(os.environ.get("MIRO_SENTINEL_REQUIRE_TOOLS", "").split())
+
+
+def skip_or_fail(tool: str, reason: str) -> pytest.MarkDecorator:
+    """A skip saying why, or, where ``tool`` is required, a collection error saying the same."""
+    if tool in required_tools():
+        raise pytest.UsageError(f"{tool} is required here (MIRO_SENTINEL_REQUIRE_TOOLS) but {reason}")
+    return pytest.mark.skip(reason=reason)
 
 
 def control_call(info: dict[str, Any], method: str, path: str, body: Any = None) -> requests.Response:
@@ -82,3 +103,40 @@ def sample_target() -> Target:
         token_version="1",
         tags={"env": "test"},
     )
+
+
+def screen(raw: str) -> list[str]:
+    """What a terminal shows after ``raw``: carriage returns, line erasing and cursor-up applied."""
+    lines, row, col = [""], 0, 0
+    for token in re.findall(r"\x1b\[[0-9;?]*[A-Za-z]|\r|\n|[^\x1b\r\n]+", raw):
+        if token == "\r":
+            col = 0
+        elif token == "\n":
+            row, col = row + 1, 0
+            lines += [""] * (row + 1 - len(lines))
+        elif token == "\x1b[2K":
+            lines[row] = ""
+        elif token == "\x1b[1A":
+            row = max(row - 1, 0)
+        elif token.startswith("\x1b"):
+            continue  # colours, cursor shown or hidden
+        else:
+            lines[row] = lines[row][:col].ljust(col) + token + lines[row][col + len(token) :]
+            col += len(token)
+    return [line.rstrip() for line in lines if line.strip()]
+
+
+def workflow_schema_errors(paths: Iterable[Path]) -> str:
+    """What check-jsonschema says against GitHub's workflow schema ("" when every file matches)."""
+    done = subprocess.run(
+        [
+            Path(sys.executable).parent / "check-jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, paths),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return "" if done.returncode == 0 else done.stdout + done.stderr

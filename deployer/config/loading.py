@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from deployer.config.cross_checks import cross_field_problems
-from deployer.config.schema import SECTIONS, TOP_LEVEL, Settings
+from deployer.config.schema import SECTIONS, TOP_LEVEL, DisplaySettings, Settings
 from deployer.config.secret import Secret, read_token
 from deployer.errors import ConfigError, ConfigProblem
 
@@ -152,6 +152,12 @@ def _check_type(value: Any, kind: Any) -> str | None:
         )
         return f"must be {expected}, not {type(value).__name__} {value!r}"
     return None
+
+
+def load_display(environ: Mapping[str, str] | None = None) -> DisplaySettings:
+    """The display settings: ``CI`` set to anything but empty, ``0``, ``false`` or ``no`` means a CI service."""
+    env = os.environ if environ is None else environ
+    return DisplaySettings(ci=env.get("CI", "").strip().lower() not in ("", "0", "false", "no"))
 
 
 def load_settings(

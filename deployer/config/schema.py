@@ -277,6 +277,14 @@ class Settings:
         return account, self.lock.container or t.state_container, f"{self.terraform_state_key}.lock"
 
 
+@dataclass(frozen=True)
+class DisplaySettings:
+    """How the command line shows progress, known before any environment's settings are read."""
+
+    #: Running under a CI service (``CI`` set, as GitHub Actions and others do): plain lines, even in a terminal.
+    ci: bool = False
+
+
 def replace_section(settings: Settings, section: str, **changes: Any) -> Settings:
     """A copy of ``settings`` with some fields of one section changed (used by the local cloud)."""
     current = getattr(settings, section)

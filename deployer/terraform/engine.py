@@ -40,6 +40,7 @@ from deployer.provision import (
     Target,
 )
 from deployer.resources import Deployment
+from deployer.shipped import shipped_dir
 from deployer.survey import Survey, refuse_blocked
 from deployer.terraform.backend import BackendSettings
 from deployer.terraform.results import PlanResult
@@ -54,8 +55,8 @@ __all__ = [
     "target_variables",
 ]
 
-#: The repository's ``terraform/`` root configuration.
-DEFAULT_TERRAFORM_DIR = Path(__file__).resolve().parents[2] / "terraform"
+#: The ``terraform/`` root configuration (the repository's, or its copy inside an installed wheel).
+DEFAULT_TERRAFORM_DIR = shipped_dir("terraform")
 
 #: The Terraform variable that receives the Miro token (ephemeral, write-only).
 TOKEN_VARIABLE = "miro_token"
