@@ -172,5 +172,6 @@ def test_backfill_is_in_the_matrix_once_it_is_on_main() -> None:
 
 
 def test_the_matrix_covers_every_command_that_changes_or_reads_the_environment() -> None:
-    reads_or_changes = set(commands_of_the_cli()) - {"config", "dcr", "emulator", "backfill", "events"}
+    # init writes starter files into the working directory only; it asks neither Azure nor Miro anything.
+    reads_or_changes = set(commands_of_the_cli()) - {"config", "dcr", "emulator", "backfill", "events", "init"}
     assert reads_or_changes <= set(COMMANDS), sorted(reads_or_changes - set(COMMANDS))
