@@ -195,6 +195,9 @@ def _flag_cases() -> list[Case]:
         Case("flag: serve with an unknown variant", ("emulator", "serve", "--quirk", "table_column_type_casing=x")),
         Case("flag: dcr test with an unknown option", ("dcr", "test", "--event", "x.json")),
         Case("flag: config with no subcommand argument", ("config", "check")),
+        Case("flag: init into a file", ("init", "afile"), files={"afile": b""}),
+        Case("flag: init over its own files", ("init", "."), files={"envs/example.toml": b"x = 1\n"}),
+        Case("flag: init where nothing can be written", ("init", "/proc/nope")),
     ]
 
 
