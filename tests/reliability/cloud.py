@@ -20,7 +20,7 @@ from typing import Any
 import requests
 from azure.identity import ClientSecretCredential
 
-from tests.reliability.harness import TALLY, Outcome, child_environment, run
+from tests.reliability.harness import TALLY, Outcome, child_environment, count_orphans, files_with_canary, run
 from tests.support import control_call
 
 #: Short budgets, so a fault that never clears ends a run in seconds.
@@ -142,6 +142,18 @@ def served_cloud(root: Path) -> Generator[Cloud, None, None]:
         assert server.ready is not None
         ServerRecord(server.ready, os.getpid(), OWNER_SERVE).write(state_dir)
         yield Cloud(root, server)
+
+
+def watched_cloud(root: Path) -> Generator[Cloud, None, None]:
+    """:func:`served_cloud` for one test module; afterwards the canary is looked for in every file under ``root``
+    (each one found is a leak) and the local clouds left running are counted (orphans)."""
+    served = served_cloud(root)
+    yield next(served)
+    leaked = files_with_canary(root)
+    TALLY.add("leaks", len(leaked))
+    served.close()
+    count_orphans(root)
+    assert leaked == [], leaked
 
 
 def second_machine(cloud: Cloud, name: str = "other-machine") -> Path:

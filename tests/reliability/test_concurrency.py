@@ -12,22 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.reliability.cloud import Cloud, second_machine, served_cloud
-from tests.reliability.harness import TALLY, count_orphans, files_with_canary, record
+from tests.reliability.cloud import Cloud, second_machine, watched_cloud
+from tests.reliability.harness import TALLY, record
 
 IN_AZURE = ("--set", "lock.storage_account=stlocalstate", "--set", "lock.lease_seconds=15")
 
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
-    root = tmp_path_factory.mktemp("concurrency")
-    served = served_cloud(root)
-    yield next(served)
-    leaked = files_with_canary(root)
-    TALLY.add("leaks", len(leaked))
-    served.close()
-    count_orphans(root)
-    assert leaked == [], leaked
+    yield from watched_cloud(tmp_path_factory.mktemp("concurrency"))
 
 
 @pytest.mark.full_only

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.cloud import Cloud, commands_of_the_cli, served_cloud
-from tests.reliability.harness import TALLY, Outcome, count_orphans, files_with_canary, record
+from tests.reliability.cloud import Cloud, commands_of_the_cli, watched_cloud
+from tests.reliability.harness import TALLY, Outcome, record
 
 #: Fault classes of ``/_emulator/faults`` (any service unless one is named).
 AZURE_FAULTS: dict[str, dict[str, Any]] = {
@@ -56,18 +56,13 @@ FAST = {("deploy", "dropped connections"), ("check-token", "Miro 500")}
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
-    root = tmp_path_factory.mktemp("faults")
-    served = served_cloud(root)
-    found = next(served)
+    watched = watched_cloud(tmp_path_factory.mktemp("faults"))
+    found = next(watched)
     first = found.cli("deploy", "--env", "local", "--output", "json")
     assert first.code == 0, first.stderr[-2000:]
     yield found
     found.count_events()
-    leaked = files_with_canary(root)
-    TALLY.add("leaks", len(leaked))
-    served.close()
-    count_orphans(root)
-    assert leaked == [], leaked
+    yield from watched
 
 
 def matrix() -> list[object]:

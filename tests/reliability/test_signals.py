@@ -17,14 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.cloud import Cloud, served_cloud
+from tests.reliability.cloud import Cloud, watched_cloud
 from tests.reliability.conftest import full
 from tests.reliability.harness import (
     TALLY,
     Outcome,
     child_environment,
     count_orphans,
-    files_with_canary,
     record,
     start,
 )
@@ -47,14 +46,7 @@ FAST = {signal.SIGINT: ("apply",)}
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
-    root = tmp_path_factory.mktemp("signals")
-    served = served_cloud(root)
-    yield next(served)
-    leaked = files_with_canary(root)
-    TALLY.add("leaks", len(leaked))
-    served.close()
-    count_orphans(root)
-    assert leaked == [], leaked
+    yield from watched_cloud(tmp_path_factory.mktemp("signals"))
 
 
 def interrupt_at(root: Path, step: str, signum: signal.Signals, *, delay: float = 0.3) -> Outcome:
