@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deployer.content.spec import ContentSpec, InputError, Template, fill, render
+from deployer.content.spec import ContentSpec, Template, fill, render
+from deployer.errors import InputError
 
 __all__ = [
     "ALERT_RULES_API",
