@@ -49,6 +49,7 @@ __all__ = [
     "insert_rows",
     "kql_type_of",
     "normalize_kql_type",
+    "output_columns",
     "prepare",
     "run_query",
     "run_transform",
@@ -376,6 +377,28 @@ def run_query(con: duckdb.DuckDBPyConnection, text: str, *, now: dt.datetime | N
     decoders = [_decoder(c.type) for c in columns]
     rows = [tuple(dec(v) for dec, v in zip(decoders, row, strict=True)) for row in raw]
     return KqlResult(columns, rows)
+
+
+def output_columns(
+    con: duckdb.DuckDBPyConnection, text: str, *, now: dt.datetime | None = None
+) -> tuple[KqlColumn, ...]:
+    """The columns KQL ``text`` would return on ``con``, found without running it; raises :class:`EngineError`."""
+    sql, params = translate(text, con, now=now)
+    try:
+        relation = con.sql(f"SELECT * FROM ({sql}) LIMIT 0", params=params or None)
+        if relation is None:
+            return ()
+        return tuple(
+            KqlColumn(name, kql_type_of(str(t))) for name, t in zip(relation.columns, relation.types, strict=True)
+        )
+    except duckdb.BinderException as exc:
+        match = _UNKNOWN_COLUMN.search(str(exc))
+        if match:
+            message = f"unknown column '{match.group(1) or match.group(2)}' (not in the stream declaration, nor defined earlier)"
+            raise EngineError(message, kind="schema") from exc
+        raise EngineError(f"the query cannot be bound: {exc}", kind="schema") from exc
+    except duckdb.Error as exc:
+        raise EngineError(f"the query failed while being prepared: {exc}", kind="runtime") from exc
 
 
 def run_transform(
