@@ -26,6 +26,8 @@ import json
 import os
 import re
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -331,12 +333,42 @@ def _sql_string(text: str) -> str:
 # --- translation and execution ----------------------------------------------------------------------------
 
 
+#: Translations by (text, schema, whether ``now`` is bound): parsing KQL costs far more than running the SQL,
+#: and scheduled analytics rules translate the same text again and again.
+_TRANSLATIONS: OrderedDict[tuple[str, tuple[tuple[str, tuple[str, ...]], ...], bool], str] = OrderedDict()
+_TRANSLATIONS_LOCK = threading.Lock()
+_MAX_TRANSLATIONS = 512
+_NOW = "kqlnow"
+
+
 def translate(
     text: str, con: duckdb.DuckDBPyConnection, *, now: dt.datetime | None = None
 ) -> tuple[str, dict[str, Any]]:
-    """DuckDB SQL and its bound parameters for the KQL ``text`` on ``con``; raises :class:`EngineError`."""
+    """DuckDB SQL and its bound parameters for the KQL ``text`` on ``con``; raises :class:`EngineError`.
+
+    A text translated before against the same tables and columns is not parsed again: only ``now`` is
+    bound anew (the SQL names it as a parameter, so the translation does not depend on its value).
+    """
+    schema = duckdb_kql.engine.schema(con)
+    key = (text, tuple(sorted((str(t), tuple(c)) for t, c in schema.items())), now is None)
+    with _TRANSLATIONS_LOCK:
+        cached = _TRANSLATIONS.get(key)
+        if cached is not None:
+            _TRANSLATIONS.move_to_end(key)
+    if cached is not None:
+        return cached, ({_NOW: _naive_utc(now)} if now is not None and f"${_NOW}" in cached else {})
+    sql, params = _translate(text, schema, now)
+    if set(params) <= {_NOW}:
+        with _TRANSLATIONS_LOCK:
+            _TRANSLATIONS[key] = sql
+            if len(_TRANSLATIONS) > _MAX_TRANSLATIONS:
+                _TRANSLATIONS.popitem(last=False)
+    return sql, params
+
+
+def _translate(text: str, schema: Any, now: dt.datetime | None) -> tuple[str, dict[str, Any]]:
     try:
-        sql = duckdb_kql.to_sql(text, schema=duckdb_kql.engine.schema(con), query_now=_naive_utc(now))
+        sql = duckdb_kql.to_sql(text, schema=schema, query_now=_naive_utc(now))
     except duckdb_kql.KqlSyntaxError as exc:
         first = exc.diagnostics[0] if exc.diagnostics else None
         raise EngineError(
