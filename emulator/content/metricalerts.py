@@ -276,8 +276,7 @@ class MetricAlerts:
             found = self._cloud.metrics.query(
                 props["scopes"][0], metric, start=at - window, end=at, grain=None, split={}
             )
-            point = found[0].points[0][1] if found and found[0].points else {}
-            values[item["name"]] = float(point.get(item["timeAggregation"], 0.0))
+            values[item["name"]] = _aggregate([p for s in found for _, p in s.points], str(item["timeAggregation"]))
         firing = all(
             _holds(values[item["name"]], item["operator"], float(item["threshold"]))
             for item in props["criteria"]["allOf"]
