@@ -32,7 +32,9 @@ def events(state: State, env_name: str, overrides: tuple[str, ...], since: str, 
     try:
         span = parse_since(since)
     except ValueError as exc:
-        raise ConfigError([ConfigProblem("command line", "--since", str(exc))], remedy="for example: --since 7d") from None
+        raise ConfigError(
+            [ConfigProblem("command line", "--since", str(exc))], remedy="for example: --since 7d"
+        ) from None
     ui = TerminalUi(state)
     env = Environment(settings, progress=ui.progress)
     try:

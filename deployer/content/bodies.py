@@ -12,8 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deployer.content.spec import ContentSpec, Template, fill, render
+from deployer.content.spec import ContentSpec, Template, fill, load_content, render
+from deployer.content.values import content_values
+from deployer.dcr.bodies import MANAGED_BY_TAG
 from deployer.errors import InputError
+from deployer.provision import Target
+from deployer.validation import VALIDATION_CATEGORY
 
 __all__ = [
     "ALERT_RULES_API",
@@ -23,6 +27,7 @@ __all__ = [
     "WORKBOOK_CATEGORY",
     "ContentBodies",
     "content_bodies",
+    "deployment_content",
     "metric_alert_name",
     "workbook_name",
 ]
@@ -143,3 +148,26 @@ def content_bodies(
         },
     )
     return ContentBodies(rules, alerts, hunting, workbook)
+
+
+def deployment_content(target: Target, table_name: str, spec: ContentSpec | None = None) -> ContentBodies:
+    """The content bodies of a deployment: ``target``'s names and settings, into ``content/`` (or ``spec``)."""
+    c = target.content
+    values = content_values(
+        c,
+        table_name=table_name,
+        connector_name=target.connector_name,
+        dcr_name=target.dcr_name,
+        workspace_resource_id=target.workspace_resource_id,
+        validation_category=VALIDATION_CATEGORY,
+    )
+    return content_bodies(
+        spec or load_content(),
+        values,
+        enabled=c.enabled,
+        disabled_rules=c.disabled_rules,
+        dcr_resource_id=target.dcr_resource_id,
+        workspace_resource_id=target.workspace_resource_id,
+        location=target.location,
+        tags={**target.tags, **MANAGED_BY_TAG},
+    )
