@@ -171,3 +171,43 @@ def deployment_content(target: Target, table_name: str, spec: ContentSpec | None
         location=target.location,
         tags={**target.tags, **MANAGED_BY_TAG},
     )
+
+
+@dataclass(frozen=True)
+class ContentResource:
+    """One content resource of a deployment, as the arm engine and the health checks handle it."""
+
+    #: How plans name it ("analytics rule sign-in-failures-per-user").
+    address: str
+    arm_type: str
+    resource_id: str
+    api_version: str
+    body: dict[str, Any]
+
+
+def content_resources(target: Target, table_name: str) -> list[ContentResource]:
+    """Every content resource of the deployment, in the order to write them (delete in reverse)."""
+    content = deployment_content(target, table_name)
+    workspace = target.workspace_resource_id
+    group = f"/subscriptions/{target.subscription_id}/resourceGroups/{target.resource_group}"
+    rules = "Microsoft.SecurityInsights/alertRules"
+    searches = "Microsoft.OperationalInsights/workspaces/savedSearches"
+    workbooks, alerts = "Microsoft.Insights/workbooks", "Microsoft.Insights/metricAlerts"
+    name, body = content.workbook
+    return [
+        *(
+            ContentResource(f"analytics rule {key}", rules, f"{workspace}/providers/{rules}/{n}", ALERT_RULES_API, b)
+            for key, (n, b) in content.alert_rules.items()
+        ),
+        *(
+            ContentResource(f"hunting query {key}", searches, f"{workspace}/savedSearches/{n}", SAVED_SEARCHES_API, b)
+            for key, (n, b) in content.hunting_queries.items()
+        ),
+        ContentResource(
+            "workbook Miro audit logs", workbooks, f"{group}/providers/{workbooks}/{name}", WORKBOOKS_API, body
+        ),
+        *(
+            ContentResource(f"metric alert {n}", alerts, f"{group}/providers/{alerts}/{n}", METRIC_ALERTS_API, b)
+            for n, b in content.metric_alerts.values()
+        ),
+    ]

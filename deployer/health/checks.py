@@ -21,6 +21,7 @@ from deployer.dcr import bodies
 from deployer.dcr.spec import DcrSpec
 from deployer.drift import differences
 from deployer.errors import DeployerError, ExternalError, MiroError, ResourceNotFound, from_exception
+from deployer.health.content_checks import check_content, check_rule_runs
 from deployer.health.model import CheckResult, Status
 from deployer.miro.token_check import TokenCheck
 from deployer.provision import DeploymentOutputs, Target
@@ -527,6 +528,8 @@ CHECKS: Sequence[tuple[str, str, Callable[[HealthContext], CheckResult], str]] =
     ("dcr_metrics", "DCR metrics", check_dcr_metrics, "arm"),
     ("validation", "Validation record", check_validation, ""),
     ("other_feeds", "Other Miro feeds", check_other_feeds, "arm"),
+    ("content", "Sentinel content", check_content, "arm"),
+    ("rule_runs", "Analytics rule runs", check_rule_runs, "query"),
 )
 CHECK_IDS = tuple(c[0] for c in CHECKS)
 
