@@ -393,17 +393,10 @@ def run_query(con: duckdb.DuckDBPyConnection, text: str, *, now: dt.datetime | N
         relation = con.sql(sql, params=params or None)
         if relation is None:
             return KqlResult((), [])
-        columns = tuple(
-            KqlColumn(name, kql_type_of(str(t))) for name, t in zip(relation.columns, relation.types, strict=True)
-        )
+        columns = _columns(relation)
         raw = relation.fetchall()
     except duckdb.BinderException as exc:
-        # The engine leaves unknown columns to DuckDB's binder; say it in KQL terms.
-        match = _UNKNOWN_COLUMN.search(str(exc))
-        if match:
-            message = f"unknown column '{match.group(1) or match.group(2)}' (not in the stream declaration, nor defined earlier)"
-            raise EngineError(message, kind="schema") from exc
-        raise EngineError(f"the query failed while running: {exc}", kind="runtime") from exc
+        raise _binder_error(exc, EngineError(f"the query failed while running: {exc}", kind="runtime")) from exc
     except duckdb.Error as exc:
         raise EngineError(f"the query failed while running: {exc}", kind="runtime") from exc
     decoders = [_decoder(c.type) for c in columns]
@@ -418,19 +411,26 @@ def output_columns(
     sql, params = translate(text, con, now=now)
     try:
         relation = con.sql(f"SELECT * FROM ({sql}) LIMIT 0", params=params or None)
-        if relation is None:
-            return ()
-        return tuple(
-            KqlColumn(name, kql_type_of(str(t))) for name, t in zip(relation.columns, relation.types, strict=True)
-        )
+        return _columns(relation) if relation is not None else ()
     except duckdb.BinderException as exc:
-        match = _UNKNOWN_COLUMN.search(str(exc))
-        if match:
-            message = f"unknown column '{match.group(1) or match.group(2)}' (not in the stream declaration, nor defined earlier)"
-            raise EngineError(message, kind="schema") from exc
-        raise EngineError(f"the query cannot be bound: {exc}", kind="schema") from exc
+        raise _binder_error(exc, EngineError(f"the query cannot be bound: {exc}", kind="schema")) from exc
     except duckdb.Error as exc:
         raise EngineError(f"the query failed while being prepared: {exc}", kind="runtime") from exc
+
+
+def _columns(relation: duckdb.DuckDBPyRelation) -> tuple[KqlColumn, ...]:
+    return tuple(KqlColumn(name, kql_type_of(str(t))) for name, t in zip(relation.columns, relation.types, strict=True))
+
+
+def _binder_error(exc: duckdb.BinderException, otherwise: EngineError) -> EngineError:
+    """The engine leaves unknown columns to DuckDB's binder: say it in KQL terms (else ``otherwise``)."""
+    match = _UNKNOWN_COLUMN.search(str(exc))
+    if match:
+        message = (
+            f"unknown column '{match.group(1) or match.group(2)}' (not in the stream declaration, nor defined earlier)"
+        )
+        return EngineError(message, kind="schema")
+    return otherwise
 
 
 def run_transform(

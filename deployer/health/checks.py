@@ -21,7 +21,7 @@ from deployer.dcr import bodies
 from deployer.dcr.spec import DcrSpec
 from deployer.drift import differences
 from deployer.errors import DeployerError, ExternalError, MiroError, ResourceNotFound, from_exception
-from deployer.health.content_checks import check_content, check_rule_runs
+from deployer.health.content_checks import check_content, check_rule_runs, lacks_sentinel_health
 from deployer.health.model import CheckResult, Status
 from deployer.miro.token_check import TokenCheck
 from deployer.provision import DeploymentOutputs, Target
@@ -302,9 +302,7 @@ def check_fetch_failures(ctx: HealthContext) -> CheckResult:
             timespan=dt.timedelta(hours=h.lookback_hours),
         )
     except ExternalError as exc:
-        # Azure names the missing table only in the inner error, which the SDK's exception text carries.
-        said = f"{exc.message} {exc.__cause__ or ''}".lower()
-        if "sentinelhealth" in said and any(w in said for w in ("not found", "semantic", "failed to resolve")):
+        if lacks_sentinel_health(exc):
             return _result(
                 "fetch_failures", title, Status.SKIPPED, "the workspace has no SentinelHealth table",
                 "turn on Sentinel health monitoring (Settings > Auditing and health monitoring) to see connector fetch failures",

@@ -21,11 +21,20 @@ from deployer.health.model import CheckResult, Status
 if TYPE_CHECKING:
     from deployer.health.checks import HealthContext
 
-__all__ = ["check_content", "check_rule_runs"]
+__all__ = ["check_content", "check_rule_runs", "lacks_sentinel_health"]
 
 AUTO_DISABLED = "AUTO DISABLED"
 RUN_OPERATION = "Scheduled analytics rule run"
 _REMEDY = "see TROUBLESHOOTING.md#{}"
+
+
+def lacks_sentinel_health(exc: ExternalError) -> bool:
+    """Whether a query failed because the workspace has no ``SentinelHealth`` table (health monitoring off).
+
+    Azure names the missing table only in the inner error, which the SDK's exception text carries.
+    """
+    said = f"{exc.message} {exc.__cause__ or ''}".lower()
+    return "sentinelhealth" in said and any(w in said for w in ("not found", "semantic", "failed to resolve"))
 
 
 def _read(arm: ArmClient, resource_id: str, api_version: str) -> dict[str, Any] | None:
@@ -89,8 +98,7 @@ def check_rule_runs(ctx: HealthContext) -> CheckResult:
             timespan=dt.timedelta(hours=hours),
         )
     except ExternalError as exc:
-        said = f"{exc.message} {exc.__cause__ or ''}".lower()
-        if "sentinelhealth" in said and any(w in said for w in ("not found", "semantic", "failed to resolve")):
+        if lacks_sentinel_health(exc):
             return CheckResult(
                 "rule_runs", title, Status.SKIPPED, "the workspace has no SentinelHealth table",
                 "turn on Sentinel health monitoring (Settings > Auditing and health monitoring) to see rule runs",

@@ -3,21 +3,17 @@ evaluates metric alerts on the virtual clock (or, while the clock is stepped, wh
 
 from __future__ import annotations
 
-import logging
-import threading
 from typing import TYPE_CHECKING
 
 from emulator.content.metricalerts import MetricAlerts
 from emulator.content.savedsearches import SavedSearches
 from emulator.content.workbooks import Workbooks
+from emulator.core.ticker import Ticker
 
 if TYPE_CHECKING:
     from emulator.cloud import Cloud
 
 __all__ = ["ContentBackend"]
-
-_log = logging.getLogger(__name__)
-_IDLE_REAL_SECONDS = 0.5
 
 
 class ContentBackend:
@@ -26,26 +22,16 @@ class ContentBackend:
         self.saved_searches = SavedSearches(cloud)
         self.workbooks = Workbooks(cloud)
         self.metric_alerts = MetricAlerts(cloud)
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        cloud.clock.on_advance(self._wake.set)
+        self._ticker = Ticker(cloud, "metric-alerts", self.metric_alerts.evaluate_due)
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stopping.clear()
-            self._thread = threading.Thread(target=self._loop, name="metric-alerts", daemon=True)
-            self._thread.start()
+        self._ticker.start()
 
     def quiesce(self) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._stopping.set()
-            self._wake.set()
-            thread.join(timeout=30)
+        self._ticker.stop()
 
     def close(self) -> None:
-        self.quiesce()
+        self._ticker.stop()
 
     def reset(self) -> None:
         self.metric_alerts.reset()
@@ -53,13 +39,3 @@ class ContentBackend:
 
     def settle(self) -> None:
         self.metric_alerts.evaluate_due()
-
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            if not self._cloud.stepping.is_set():
-                try:
-                    self.metric_alerts.evaluate_due()
-                except Exception:
-                    _log.exception("the metric alert evaluator failed; it will try again")
-            self._wake.wait(_IDLE_REAL_SECONDS)
-            self._wake.clear()

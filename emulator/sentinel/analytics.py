@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import logging
 import threading
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import kqlengine as kql
 from emulator.arm.models.resources import Resource, system_data
 from emulator.core.auth import Principal
+from emulator.core.ticker import Ticker
 from emulator.core.timespan import parse_duration
 from emulator.sentinel import errors
 from emulator.sentinel.alerts import alert_rows
@@ -37,14 +37,12 @@ if TYPE_CHECKING:
 
 __all__ = ["ALERT_RULE_TYPE", "RUN_OPERATION", "AnalyticsBackend"]
 
-_log = logging.getLogger(__name__)
 
 ALERT_RULE_TYPE = "Microsoft.SecurityInsights/alertRules"
 RUN_OPERATION = "Scheduled analytics rule run"
 AUTO_DISABLED = "AUTO DISABLED"
 _STATE = "sentinel.analytics"
 _OTHER_KINDS = ("MicrosoftSecurityIncidentCreation", "Fusion", "NRT", "MLBehaviorAnalytics", "ThreatIntelligence")
-_IDLE_REAL_SECONDS = 0.5
 
 
 def _iso(value: dt.datetime) -> str:
@@ -71,28 +69,18 @@ class AnalyticsBackend:
         self._cloud = cloud
         self._registry = cloud.arm.registry
         self._run_lock = threading.RLock()
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        cloud.clock.on_advance(self._wake.set)
+        self._ticker = Ticker(cloud, "sentinel-analytics", self.run_due)
 
     # --- life cycle ---------------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stopping.clear()
-            self._thread = threading.Thread(target=self._loop, name="sentinel-analytics", daemon=True)
-            self._thread.start()
+        self._ticker.start()
 
     def quiesce(self) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            self._stopping.set()
-            self._wake.set()
-            thread.join(timeout=30)
+        self._ticker.stop()
 
     def close(self) -> None:
-        self.quiesce()
+        self._ticker.stop()
 
     def reset(self) -> None:
         """After the ARM registry was cleared: forget every schedule, and run again."""
@@ -102,16 +90,6 @@ class AnalyticsBackend:
     def settle(self) -> None:
         """Run every run that is due (the clock was stepped)."""
         self.run_due()
-
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            if not self._cloud.stepping.is_set():
-                try:
-                    self.run_due()
-                except Exception:
-                    _log.exception("the analytics scheduler failed; it will try again")
-            self._wake.wait(_IDLE_REAL_SECONDS)
-            self._wake.clear()
 
     # --- ARM ------------------------------------------------------------------------------------------
 
@@ -155,7 +133,7 @@ class AnalyticsBackend:
             self._registry.put(resource)
             # A changed rule starts its schedule again, now.
             self._cloud.store.put_document(_STATE, resource_id.lower(), {"next_run": _iso(now), "runs": 0})
-        self._wake.set()
+        self._ticker.wake()
         return resource, previous is None
 
     def get(self, caller: Principal, workspace: Resource, name: str) -> Resource:

@@ -120,20 +120,23 @@ BODIES = {
 ROOT_CASES = sorted(name for name, case in CASES.items() if not case.required_attributes_only)
 
 
+def applied(name: str, tmp_path: Path, terraform_binary: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """What each stand-in resource was given for settings case ``name``, what Python builds, and the table name."""
+    settings, spec, target = resolve(CASES[name], tmp_path)
+    config = stand_in_copy(tmp_path / "work", spec.root)
+    written = target_variables(target, table_name=spec.table.name, create_resource_group=settings.workspace.create)
+    return apply_offline(config, written, terraform_binary), python_bodies(spec, target), spec.table.name
+
+
 @pytest.mark.parametrize("name", ROOT_CASES)
 def test_every_module_accepts_the_engine_variables_and_each_resource_gets_the_arm_engine_body(
     name: str, tmp_path: Path, terraform_binary: str
 ) -> None:
-    settings, spec, target = resolve(CASES[name], tmp_path)
-    config = stand_in_copy(tmp_path / "work", spec.root)
-    written = target_variables(target, table_name=spec.table.name, create_resource_group=settings.workspace.create)
-
-    given = apply_offline(config, written, terraform_binary)
-    expected = python_bodies(spec, target)
+    given, expected, table_name = applied(name, tmp_path, terraform_binary)
 
     for address, body in BODIES.items():
         assert given[address]["body"] == expected[body], address
-    assert given["module.pipeline.terraform_data.table"]["name"] == spec.table.name
+    assert given["module.pipeline.terraform_data.table"]["name"] == table_name
     assert given["module.pipeline.terraform_data.role_assignment[0]"]["name"] == expected["role_assignment_name"]
     assert TOKEN not in json.dumps(given)
 
