@@ -216,7 +216,7 @@ class ContentSettings:
         default=10, metadata=_meta(in_range(2, 10000), "failed sign-ins from one IP in 15 min")
     )
     distinct_ips_per_user: int = field(
-        default=4, metadata=_meta(in_range(2, 1000), "sign-in IPs of one account in 1 h")
+        default=5, metadata=_meta(in_range(2, 1000), "sign-in IPs of one account in 1 h")
     )
     dormancy_days: int = field(default=7, metadata=_meta(in_range(1, 13), "silence before activity counts as a return"))
     admin_categories: tuple[str, ...] = field(

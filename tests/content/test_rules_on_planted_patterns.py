@@ -17,7 +17,8 @@ from deployer.content.spec import load_content
 from tests.content import scenario
 from tests.content.scenario import CONNECTOR, PLANTS, Outcome
 
-pytestmark = pytest.mark.slow
+# Each run steps through 30 hours; on a busy machine a run can take several minutes.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 #: Per rule file: the entity (type, identifier, value) its one alert must carry.
 EXPECTED: dict[str, tuple[str, str, str]] = {

@@ -40,7 +40,7 @@ variable "target" {
       sign_in_success_events     = optional(list(string), ["sign_in_succeeded"])
       failures_per_user          = optional(number, 5)
       failures_per_ip            = optional(number, 10)
-      distinct_ips_per_user      = optional(number, 4)
+      distinct_ips_per_user      = optional(number, 5)
       dormancy_days              = optional(number, 7)
       admin_categories           = optional(list(string), ["administration"])
       working_days               = optional(list(string), ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"])
