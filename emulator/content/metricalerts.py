@@ -6,7 +6,8 @@ From the 2018-03-01 ``metricAlert_API.json`` spec: ``description``, ``severity``
 criteria (metric, aggregation, operator, threshold). From Learn: the location is ``global``, the frequency
 one of PT1M, PT5M, PT15M, PT30M, PT1H, the window one of PT1M to P1D and not shorter than the frequency,
 and a rule holds at most 5 criteria. The local cloud emulates metrics of data collection rules only, so a
-rule on any other resource, or with dynamic thresholds, answers 501.
+rule on any other resource, or with dynamic thresholds, answers 501. An aggregation the metric does not
+support is refused while the quirk ``dcr_metric_aggregations`` is ``strict``, as the metrics API does.
 
 Every ``evaluationFrequency`` after it is written, an enabled rule aggregates each criterion's metric over
 the last ``windowSize`` and compares it with its threshold; when all hold the alert fires (status
@@ -200,6 +201,19 @@ class MetricAlerts:
                             f"properties.criteria.allOf[{i}].metricName",
                             f"Couldn't find a metric named {item['metricName']}. Make sure the name is correct. "
                             f"Available metrics: {', '.join(METRICS)}",
+                        )
+                    ]
+                )
+            supported = METRICS[item["metricName"]].supported
+            if item["timeAggregation"] not in supported and self._cloud.quirks.chosen(
+                "dcr_metric_aggregations", "strict"
+            ):
+                raise errors.invalid_properties(
+                    [
+                        (
+                            f"properties.criteria.allOf[{i}].timeAggregation",
+                            f"Metric: {item['metricName']} does not support the requested aggregation type: "
+                            f"{item['timeAggregation']}; supported: {', '.join(supported)}",
                         )
                     ]
                 )

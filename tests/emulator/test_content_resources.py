@@ -173,6 +173,26 @@ def test_a_metric_alert_on_a_metric_the_dcr_does_not_have_is_refused(
     assert message.startswith("Couldn't find a metric named TransformErrors. Make sure the name is correct.")
 
 
+def test_a_metric_alert_with_an_aggregation_its_metric_does_not_support_is_refused(
+    emulator: dict[str, Any], http: Http, pipeline: Pipeline
+) -> None:
+    body = metric_alert(pipeline.rule_id)
+    body["properties"]["criteria"]["allOf"][0]["timeAggregation"] = "Total"
+
+    answer = http.arm(
+        "PUT",
+        f"{group(emulator)}/providers/Microsoft.Insights/metricAlerts/dcr-errors",
+        api_version="2018-03-01",
+        body=body,
+    )
+
+    assert detail(answer) == (
+        400,
+        "properties.criteria.allOf[0].timeAggregation",
+        "Metric: TransformationErrors_Count does not support the requested aggregation type: Total; supported: Count",
+    )
+
+
 def test_a_metric_alert_fires_once_when_the_transform_fails_and_resolves_after(
     emulator: dict[str, Any], http: Http, pipeline: Pipeline, ingestion: LogsIngestionClient, monitor: Any
 ) -> None:
