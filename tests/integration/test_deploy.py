@@ -176,7 +176,7 @@ def test_miro_down_is_retried_then_reported(local_env: LocalEnv) -> None:
 
 def test_missing_role_is_retried_until_it_propagates(local_env: LocalEnv) -> None:
     # 10 emulated minutes before a new role assignment is honoured: 5 real seconds at 120x.
-    local_env.control("PATCH", "/settings", {"role_propagation_seconds": 600})
+    local_env.control("PATCH", "/settings", {"role_propagation_seconds": 3000})
     document = deploy(local_env)
     validation = document["validation"]
     assert validation["visible"]
