@@ -35,7 +35,7 @@ def test_disabling_one_rule_updates_that_rule_only_and_writes_it_disabled(local_
 
     assert [(c["action"], c["address"]) for c in planned] == [("update", "analytics rule miro-events-silent")]
     assert "properties.enabled" in planned[0]["detail"]
-    assert done["changes"] == {"created": 0, "updated": 1, "deleted": 0}
+    assert done["changes"] == {"created": 0, "updated": 1, "deleted": 0, "adopted": 0}
     assert rule(local_env, SILENT)["properties"]["enabled"] is False
     assert checks(done)["content"]["status"] == "OK"
     assert deploy(local_env, *disable)["plan"] == []
@@ -47,7 +47,7 @@ def test_disabling_the_whole_set_writes_every_rule_and_metric_alert_disabled(loc
     done = deploy(local_env, "--set", "content.enabled=false")
 
     updated = sorted(c["address"].split(" ", 2)[0] + " " + c["address"].split(" ", 2)[1] for c in done["plan"])
-    assert done["changes"] == {"created": 0, "updated": 11, "deleted": 0}
+    assert done["changes"] == {"created": 0, "updated": 11, "deleted": 0, "adopted": 0}
     assert updated == ["analytics rule"] * 9 + ["metric alert"] * 2
     assert checks(done)["rule_runs"]["status"] == "SKIPPED"
 
