@@ -17,6 +17,7 @@ from deployer.content.bodies import content_resources, deployment_content
 from deployer.drift import differences
 from deployer.errors import ExternalError, ResourceNotFound
 from deployer.health.model import CheckResult, Status
+from deployer.health.registry import Check, Needs, check
 
 if TYPE_CHECKING:
     from deployer.health.checks import HealthContext
@@ -25,7 +26,6 @@ __all__ = ["check_content", "check_rule_runs", "lacks_sentinel_health"]
 
 AUTO_DISABLED = "AUTO DISABLED"
 RUN_OPERATION = "Scheduled analytics rule run"
-_REMEDY = "see TROUBLESHOOTING.md#{}"
 
 
 def lacks_sentinel_health(exc: ExternalError) -> bool:
@@ -44,9 +44,9 @@ def _read(arm: ArmClient, resource_id: str, api_version: str) -> dict[str, Any] 
         return None
 
 
-def check_content(ctx: HealthContext) -> CheckResult:
-    title = "Sentinel content"
-    assert ctx.arm is not None  # guarded: needs arm
+@check("content", "Sentinel content", needs=Needs.ARM)
+def check_content(ctx: HealthContext, this: Check) -> CheckResult:
+    assert ctx.arm is not None  # guarded by Check.run (needs ARM)
     missing: list[str] = []
     problems: list[str] = []
     counts = {"rules": 0, "enabled": 0}
@@ -72,25 +72,26 @@ def check_content(ctx: HealthContext) -> CheckResult:
             problems.append(f"{what} differs from content/ at {', '.join(drift)}")
     if missing or problems:
         detail = "; ".join([*(f"missing: {m}" for m in missing), *problems])
-        return CheckResult(
-            "content", title, Status.FAIL, detail,
-            "run `miro-sentinel deploy` to write content/ back (" + _REMEDY.format("content") + ")",
-            {"missing": missing, "problems": problems},
+        return this.result(
+            Status.FAIL, detail,
+            "run `miro-sentinel deploy` to write content/ back (see TROUBLESHOOTING.md#content)",
+            missing=missing, problems=problems,
         )  # fmt: skip
-    return CheckResult(
-        "content", title, Status.OK,
+    return this.result(
+        Status.OK,
         f"{counts['rules']} analytics rules ({counts['enabled']} enabled), metric alerts, hunting queries and the workbook, as in content/",
-        data={"rules": counts["rules"], "enabled": counts["enabled"]},
+        rules=counts["rules"], enabled=counts["enabled"],
     )  # fmt: skip
 
 
-def check_rule_runs(ctx: HealthContext) -> CheckResult:
-    title, hours = "Analytics rule runs", ctx.settings.health.lookback_hours
-    assert ctx.query is not None  # guarded: needs query
+@check("rule_runs", "Analytics rule runs", needs=Needs.QUERY)
+def check_rule_runs(ctx: HealthContext, this: Check) -> CheckResult:
+    hours = ctx.settings.health.lookback_hours
+    assert ctx.query is not None  # guarded by Check.run (needs QUERY)
     content = deployment_content(ctx.target, ctx.spec.table.name)
     enabled = {name: key for key, (name, body) in content.alert_rules.items() if body["properties"]["enabled"]}
     if not enabled:
-        return CheckResult("rule_runs", title, Status.SKIPPED, "every analytics rule is disabled by the settings")
+        return this.result(Status.SKIPPED, "every analytics rule is disabled by the settings")
     try:
         rows = ctx.query.query(
             f"SentinelHealth | where TimeGenerated > ago({hours}h) | where OperationName == '{RUN_OPERATION}' "
@@ -99,8 +100,8 @@ def check_rule_runs(ctx: HealthContext) -> CheckResult:
         )
     except ExternalError as exc:
         if lacks_sentinel_health(exc):
-            return CheckResult(
-                "rule_runs", title, Status.SKIPPED, "the workspace has no SentinelHealth table",
+            return this.result(
+                Status.SKIPPED, "the workspace has no SentinelHealth table",
                 "turn on Sentinel health monitoring (Settings > Auditing and health monitoring) to see rule runs",
             )  # fmt: skip
         raise
@@ -112,16 +113,13 @@ def check_rule_runs(ctx: HealthContext) -> CheckResult:
     ]
     never = [key for name, key in enabled.items() if name.lower() not in latest]
     if failed:
-        return CheckResult(
-            "rule_runs", title, Status.FAIL, "last run failed: " + "; ".join(failed), _REMEDY.format("rule-runs"),
-            {"failed": failed, "not_run": never},
+        return this.result(
+            Status.FAIL, "last run failed: " + "; ".join(failed), failed=failed, not_run=never
         )  # fmt: skip
     if never:
-        return CheckResult(
-            "rule_runs", title, Status.WARN, f"no run recorded in the last {hours} h for: {', '.join(never)}",
-            _REMEDY.format("rule-runs"), {"not_run": never},
+        return this.result(
+            Status.WARN, f"no run recorded in the last {hours} h for: {', '.join(never)}", not_run=never
         )  # fmt: skip
-    return CheckResult(
-        "rule_runs", title, Status.OK, f"the last run of each of the {len(enabled)} enabled rules succeeded",
-        data={"rules": len(enabled)},
+    return this.result(
+        Status.OK, f"the last run of each of the {len(enabled)} enabled rules succeeded", rules=len(enabled)
     )  # fmt: skip
