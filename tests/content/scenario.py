@@ -23,7 +23,7 @@ from typing import Any
 
 import requests
 
-from deployer.azure.arm import ArmClient
+from deployer.azure.arm import ROLE_ASSIGNMENTS_API, ArmClient
 from deployer.azure.cloud import AzureCloud
 from deployer.azure.credentials import client_secret_credential
 from deployer.azure.ingestion import IngestionClient
@@ -290,9 +290,9 @@ def deploy_pipeline(info: dict[str, Any], arm: ArmClient) -> tuple[str, str]:
     )
     dcr_id = f"{group_id}/providers/Microsoft.Insights/dataCollectionRules/{DCR}"
     principal = info["principal_object_id"]
-    arm.put_role_assignment(
-        dcr_id,
-        bodies.role_assignment_name(dcr_id, principal),
+    arm.put_resource(
+        f"{dcr_id}/providers/Microsoft.Authorization/roleAssignments/{bodies.role_assignment_name(dcr_id, principal)}",
+        ROLE_ASSIGNMENTS_API,
         bodies.role_assignment_body(
             subscription_id=info["subscription_id"], principal_id=principal, principal_type="ServicePrincipal"
         ),
