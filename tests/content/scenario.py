@@ -23,7 +23,7 @@ from typing import Any
 
 import requests
 
-from deployer.azure.arm import ROLE_ASSIGNMENTS_API, ArmClient
+from deployer.azure.arm import ROLE_ASSIGNMENTS_API, SENTINEL_API, ArmClient
 from deployer.azure.cloud import AzureCloud
 from deployer.azure.credentials import client_secret_credential
 from deployer.azure.ingestion import IngestionClient
@@ -298,10 +298,10 @@ def deploy_pipeline(info: dict[str, Any], arm: ArmClient) -> tuple[str, str]:
         ),
     )
     endpoint, immutable = dce["properties"]["logsIngestion"]["endpoint"], dcr["properties"]["immutableId"]
-    arm.put_sentinel(
-        workspace,
-        "dataConnectorDefinitions",
-        DEFINITION,
+    sentinel = f"{workspace}/providers/Microsoft.SecurityInsights"
+    arm.put_resource(
+        f"{sentinel}/dataConnectorDefinitions/{DEFINITION}",
+        SENTINEL_API,
         bodies.connector_definition_body(spec, definition_name=DEFINITION),
     )
     connector = bodies.connector_body(
@@ -312,7 +312,7 @@ def deploy_pipeline(info: dict[str, Any], arm: ArmClient) -> tuple[str, str]:
         miro_api_base_url=info["miro_base_url"],
     )
     connector["properties"]["auth"]["APIKey"] = f"Bearer {info['miro_token']}"
-    arm.put_sentinel(workspace, "dataConnectors", CONNECTOR, connector)
+    arm.put_resource(f"{sentinel}/dataConnectors/{CONNECTOR}", SENTINEL_API, connector)
     return endpoint, immutable
 
 
