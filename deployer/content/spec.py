@@ -21,6 +21,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from deployer.dcr.spec import shipped_dir
 from deployer.errors import InputError
 
 __all__ = [
@@ -37,15 +38,8 @@ _TERRAFORM_ONLY = re.compile(r"%\{|\$\$\{")
 _UNSAFE = re.compile(r"[\"\\\x00-\x1f]")
 
 
-def _default_dir() -> Path:
-    packaged = Path(__file__).resolve().parent.parent / "_content"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "content"
-
-
 #: ``content/`` at the repository root (or its copy inside an installed wheel).
-DEFAULT_CONTENT_DIR = _default_dir()
+DEFAULT_CONTENT_DIR = shipped_dir("content")
 
 
 @dataclass(frozen=True)

@@ -32,18 +32,21 @@ __all__ = [
     "load_table",
     "load_transform",
     "read_json",
+    "shipped_dir",
 ]
 
 
-def _default_dir() -> Path:
-    packaged = Path(__file__).resolve().parent.parent / "_dcr"
+def shipped_dir(name: str) -> Path:
+    """The source folder ``name`` (``dcr``, ``content``) at the repository root, or its copy ``_name``
+    inside an installed wheel."""
+    packaged = Path(__file__).resolve().parent.parent / f"_{name}"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "dcr"
+    return Path(__file__).resolve().parents[2] / name
 
 
 #: ``dcr/`` at the repository root (or its copy inside an installed wheel).
-DEFAULT_DCR_DIR = _default_dir()
+DEFAULT_DCR_DIR = shipped_dir("dcr")
 
 #: The column types Azure accepts, as its specs spell them: a table's (Tables API ``Column.type``) and a
 #: DCR stream declaration's (``ColumnDefinition.type``). Azure answers ``dateTime`` for table columns, so

@@ -20,7 +20,7 @@ from deployer.dcr import bodies
 from deployer.dcr.spec import DcrSpec
 from deployer.drift import differences
 from deployer.errors import DeployerError, ExternalError, MiroError, ResourceNotFound
-from deployer.health.content_checks import check_content, check_rule_runs, lacks_sentinel_health
+from deployer.health.content_checks import check_content, check_rule_runs, skipped_without_sentinel_health
 from deployer.health.model import CheckResult, Status
 from deployer.health.registry import Check, Needs, check
 from deployer.miro.token_check import TokenCheck
@@ -289,12 +289,7 @@ def check_fetch_failures(ctx: HealthContext, this: Check) -> CheckResult:
             timespan=dt.timedelta(hours=h.lookback_hours),
         )
     except ExternalError as exc:
-        if lacks_sentinel_health(exc):
-            return this.result(
-                Status.SKIPPED, "the workspace has no SentinelHealth table",
-                "turn on Sentinel health monitoring (Settings > Auditing and health monitoring) to see connector fetch failures",
-            )  # fmt: skip
-        raise
+        return skipped_without_sentinel_health(this, exc, "connector fetch failures")
     failures = int((counts[0] if counts else {}).get("Failures") or 0)
     successes = int((counts[0] if counts else {}).get("Successes") or 0)
     if not last:

@@ -22,19 +22,25 @@ from deployer.health.registry import Check, Needs, check
 if TYPE_CHECKING:
     from deployer.health.checks import HealthContext
 
-__all__ = ["check_content", "check_rule_runs", "lacks_sentinel_health"]
+__all__ = ["check_content", "check_rule_runs", "skipped_without_sentinel_health"]
 
 AUTO_DISABLED = "AUTO DISABLED"
 RUN_OPERATION = "Scheduled analytics rule run"
 
 
-def lacks_sentinel_health(exc: ExternalError) -> bool:
-    """Whether a query failed because the workspace has no ``SentinelHealth`` table (health monitoring off).
+def skipped_without_sentinel_health(this: Check, exc: ExternalError, to_see: str) -> CheckResult:
+    """SKIPPED when a query failed because the workspace has no ``SentinelHealth`` table (health monitoring
+    off); any other failure is raised again.
 
     Azure names the missing table only in the inner error, which the SDK's exception text carries.
     """
     said = f"{exc.message} {exc.__cause__ or ''}".lower()
-    return "sentinelhealth" in said and any(w in said for w in ("not found", "semantic", "failed to resolve"))
+    if "sentinelhealth" in said and any(w in said for w in ("not found", "semantic", "failed to resolve")):
+        return this.result(
+            Status.SKIPPED, "the workspace has no SentinelHealth table",
+            f"turn on Sentinel health monitoring (Settings > Auditing and health monitoring) to see {to_see}",
+        )  # fmt: skip
+    raise exc
 
 
 def _read(arm: ArmClient, resource_id: str, api_version: str) -> dict[str, Any] | None:
@@ -99,12 +105,7 @@ def check_rule_runs(ctx: HealthContext, this: Check) -> CheckResult:
             timespan=dt.timedelta(hours=hours),
         )
     except ExternalError as exc:
-        if lacks_sentinel_health(exc):
-            return this.result(
-                Status.SKIPPED, "the workspace has no SentinelHealth table",
-                "turn on Sentinel health monitoring (Settings > Auditing and health monitoring) to see rule runs",
-            )  # fmt: skip
-        raise
+        return skipped_without_sentinel_health(this, exc, "rule runs")
     latest = {str(r.get("SentinelResourceId", "")).rsplit("/", 1)[-1].lower(): r for r in rows}
     failed = [
         f"{key}: {latest[name.lower()].get('Description')}"
