@@ -91,7 +91,7 @@ def test(state: State, events: str | None, transform: Path | None, table: Path |
             state.out.print("OK: the transform is valid for a DCR and every row matches the table")
     if not result.ok:
         raise CheckFailed(
-            f"the transform check found {len(result.failures)} problem(s)",
+            f"the transform check found {result.problem_count:,} problem(s)",
             failures=result.failures,
             remedy="fix each FAIL line above; dcr/README.md explains the transform and its samples",
         )

@@ -86,10 +86,18 @@ class TransformCheck:
     events: int = 0
     samples: int = 0
     row_count: int = 0
+    #: Problems with single events beyond those listed, and the failures lines that say how many.
+    unlisted: int = 0
+    unlisted_lines: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    @property
+    def problem_count(self) -> int:
+        """Every problem found, listed or not."""
+        return len(self.failures) - self.unlisted_lines + self.unlisted
 
 
 def check_table(table: TableSpec) -> list[str]:
@@ -311,10 +319,14 @@ class _Checker:
         for now, group in by_now.items():
             segments = [self.segment("sample", s.name, s.events) for s in group]
             rows: dict[int, list[dict[str, Any]]] = {}
-            if not self.run(segments, now, keep=True, rows_by_segment=rows):
-                return
+            found: dict[int, list[str]] = {}
+            ran = self.run(segments, now, keep=True, rows_by_segment=rows, problems_by_segment=found)
             for i, sample in enumerate(group):
-                self.result.failures.extend(_sample_problems(sample, rows.get(i, [])))
+                self.result.failures.extend(found.get(i, []))
+                if ran:
+                    self.result.failures.extend(_sample_problems(sample, rows.get(i, [])))
+            if not ran:
+                return
 
     def run(
         self,
@@ -324,20 +336,30 @@ class _Checker:
         sink: RowSink | None = None,
         keep: bool = False,
         rows_by_segment: dict[int, list[dict[str, Any]]] | None = None,
+        problems_by_segment: dict[int, list[str]] | None = None,
     ) -> bool:
-        """Check the events of ``segments`` (files of one layout); False when the transform cannot run at all."""
+        """Check the events of ``segments`` (files of one layout); False when the transform cannot run at all.
+
+        Rows go to ``sink`` and, when ``keep``, to the result (and ``rows_by_segment``); problems to the
+        result's failures, or to ``problems_by_segment``.
+        """
         transform = self._transform(now)
         if transform is not None and not transform.carried and len(segments) > 1 and rows_by_segment is not None:
             # Rows cannot be told apart by sample: run each alone.
             for index, segment in enumerate(segments):
                 rows: dict[int, list[dict[str, Any]]] = {}
-                if not self.run([segment], now, keep=keep, rows_by_segment=rows):
-                    return False
+                found: dict[int, list[str]] = {}
+                ran = self.run([segment], now, keep=keep, rows_by_segment=rows, problems_by_segment=found)
                 rows_by_segment[index] = rows.get(0, [])
+                if problems_by_segment is not None:
+                    problems_by_segment[index] = found.get(0, [])
+                if not ran:
+                    return False
             return True
         # Staged even when the transform cannot run: what is wrong with the events is still news.
         segments, problems, refused = self._stage(segments)
         if transform is None:
+            self._report(self._located(problems, segments, refused), problems_by_segment)
             return False
         cursor = self._execute(
             _checked_rows_sql(transform, self.spec.table, keep or sink is not None), transform.params
@@ -346,7 +368,7 @@ class _Checker:
             return False
         first_ns = [s.first for s in segments]
         produced = [0] * len(segments)  # rows so far, by segment (counted when needed: problems, kept rows)
-        found = 0
+        row_problems = 0
         while batch := cursor.fetchmany(_BATCH):
             if sink is not None:
                 sink([row[1] for row in batch])
@@ -359,18 +381,25 @@ class _Checker:
                     if rows_by_segment is not None:
                         rows_by_segment.setdefault(index, []).append(row)
                     if problem is not None:
-                        found += 1
+                        row_problems += 1
                         problems.append(_Problem(n, produced[index], _row_problem(problem)))
             else:
                 for offset, (n, _, problem) in enumerate(batch):
                     if problem is not None:
-                        found += 1
+                        row_problems += 1
                         if len(problems) < 2 * MAX_LISTED_EVENTS:
                             ordinal = self.result.row_count + offset + 1
                             problems.append(_Problem(n, ordinal, _row_problem(problem)))
             self.result.row_count += len(batch)
-        self.result.failures.extend(self._located(problems, segments, refused + found))
+        self._report(self._located(problems, segments, refused + row_problems), problems_by_segment)
         return True
+
+    def _report(self, messages: list[tuple[int, str]], by_segment: dict[int, list[str]] | None) -> None:
+        for index, message in messages:
+            if by_segment is None:
+                self.result.failures.append(message)
+            else:
+                by_segment.setdefault(index, []).append(message)
 
     # --- staging ------------------------------------------------------------------------------------------
 
@@ -486,18 +515,20 @@ class _Checker:
 
     # --- problems -------------------------------------------------------------------------------------
 
-    def _located(self, problems: list[_Problem], segments: Sequence[_Segment], total: int) -> list[str]:
-        """Messages for the first :data:`MAX_LISTED_EVENTS` problems, in event order; the rest counted."""
+    def _located(self, problems: list[_Problem], segments: Sequence[_Segment], total: int) -> list[tuple[int, str]]:
+        """Messages for the first :data:`MAX_LISTED_EVENTS` problems, in event order, each with the index of
+        its segment; one more message counts the rest."""
         if not problems:
             return []
         problems.sort(key=lambda p: (p.n is None, p.n or 0, p.ordinal))
         listed = problems[:MAX_LISTED_EVENTS]
         first_ns = [s.first for s in segments]
 
+        def index_of(problem: _Problem) -> int:
+            return max(bisect.bisect_right(first_ns, problem.n) - 1, 0) if problem.n is not None else 0
+
         def segment_of(problem: _Problem) -> _Segment:
-            return (
-                segments[max(bisect.bisect_right(first_ns, problem.n) - 1, 0)] if problem.n is not None else segments[0]
-            )
+            return segments[index_of(problem)]
 
         ids = self._event_ids([p.n for p in listed if p.n is not None and segment_of(p).kind == "file"])
         lines = self._invalid_lines([p for p in listed if p.message == _INVALID], segment_of)
@@ -510,15 +541,16 @@ class _Checker:
                 where = segment.row(problem.ordinal)
             if problem.n in lines:
                 line, reason = lines[problem.n]
-                messages.append(f"{where} (line {line:,}): not valid JSON: {reason}")
+                messages.append((index_of(problem), f"{where} (line {line:,}): not valid JSON: {reason}"))
                 continue
             if ids.get(problem.n) is not None:
                 where += f" (id {_show(ids[problem.n])})"
-            messages.append(f"{where}: {problem.message}")
+            messages.append((index_of(problem), f"{where}: {problem.message}"))
         if total > len(listed):
-            messages.append(
-                f"... and {total - len(listed):,} more problem(s) with single events (the first {len(listed)} are listed)"
-            )
+            self.result.unlisted += total - len(listed)
+            self.result.unlisted_lines += 1
+            more = f"... and {total - len(listed):,} more problem(s) with single events (the first {len(listed)} are listed)"
+            messages.append((messages[-1][0], more))
         return messages
 
     def _event_ids(self, ns: Sequence[int | None]) -> dict[int | None, Any]:
