@@ -431,12 +431,12 @@ class _Checker:
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW source AS {shaped}")
 
         counts = {
-            str(path): (int(first), int(count), int(bad))
-            for path, first, count, bad in self.con.execute(
-                "SELECT _file, min(_n), count(*), count(_bad) FROM _events GROUP BY _file"
+            str(path): (int(count), int(bad))
+            for path, count, bad in self.con.execute(
+                "SELECT _file, count(*), count(_bad) FROM _events GROUP BY _file"
             ).fetchall()
         }
-        total = sum(count for _, count, _ in counts.values())
+        total = sum(count for count, _ in counts.values())
         if total > bounds.MAX_EVENTS:
             raise InputError(
                 f"{segments[0].name or 'the events'}: more than {bounds.MAX_EVENTS:,} events; dcr test checks at most "
@@ -444,12 +444,12 @@ class _Checker:
                 remedy="check the events in parts",
             )
         self.result.events += total
-        numbered = []
+        numbered, first = [], 1  # DuckDB reads the files in the order given
         for segment in segments:
-            first, count, _ = counts.get(str(segment.file.path), (0, 0, 0))
+            count = counts.get(str(segment.file.path), (0, 0))[0]
             numbered.append(_Segment(segment.kind, segment.name, segment.file, first, count))
-        numbered = [s for s in numbered if s.count] or numbered[:1]
-        refused = sum(bad for _, _, bad in counts.values())
+            first += count
+        refused = sum(bad for _, bad in counts.values())
         problems = []
         if refused:
             rows = self.con.execute(

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from deployer.dcr.check import check_table, check_transform
-from deployer.dcr.spec import DcrSpec, TableColumn, load_spec
+from deployer.dcr.spec import DcrSpec, Sample, TableColumn, load_spec
 from deployer.errors import KqlSyntaxError
 from tests.support import OFFICIAL_MIRO_DIR, requires_shared
 
@@ -162,3 +162,16 @@ def test_the_official_transform_is_valid_kql_for_a_dcr_but_gets_v2_events_wrong(
     assert f'{v2} context_team_type: expected "team", got ""' in result.failures
     # The v1-shaped event, which it was written for, passes.
     assert not [f for f in result.failures if "03-v1-board-opened" in f]
+
+
+def test_a_sample_without_events_leaves_the_others_in_place(spec: DcrSpec) -> None:
+    empty = Sample("00-empty", "no events, no rows", (), (), spec.samples[0].now)
+    result = check_transform(dataclasses.replace(spec, samples=(empty, *spec.samples)))
+    assert result.failures == []
+    assert result.samples == len(spec.samples) + 1
+
+
+def test_in_memory_events_that_are_not_objects_are_reported(spec: DcrSpec) -> None:
+    result = check_transform(spec, events=[{"id": "a", "createdAt": "2024-01-01T00:00:00Z"}, 7])  # type: ignore[list-item]
+    assert result.failures == ["event 2: a number, not a JSON object (Azure refuses the whole call)"]
+    assert [r["id"] for r in result.rows] == ["a"]
