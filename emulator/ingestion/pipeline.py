@@ -42,8 +42,8 @@ _log = logging.getLogger(__name__)
 #: A background pass starts once this many records are staged...
 _BATCH_RECORDS = 50_000
 #: ... or when no call came for this long, and at the latest this long after the first call of a burst.
-_QUIET_SECONDS = 0.1
-_GATHER_SECONDS = 1.0
+_QUIET_SECONDS = 0.5
+_GATHER_SECONDS = 2.0
 
 
 class Pipeline:
