@@ -66,7 +66,7 @@ _TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*_CL$")
 
 #: The hidden column numbering the events of a run; the transform carries it to its output rows.
 _N = "_n"
-_BATCH = 10_000
+_BATCH = 2_048
 _NULL_TIME_GENERATED = "TimeGenerated is null (the record would be stored with its ingestion time or dropped)"
 
 #: Receives the rows of a run as JSON texts (one object each), in order, a batch at a time.
