@@ -21,6 +21,7 @@ import json
 import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -157,19 +158,23 @@ def check_transform(
     """
     where = transform_path or "the transform"
     _check_transform_bounds(spec.transform, where)
-    parsed = _within_recursion(kql.parse, spec.transform, where)
-    if parsed.diagnostics:
-        first = parsed.diagnostics[0]
-        raise KqlSyntaxError(_short(first.message), line=first.line, column=first.column, path=transform_path)
-
     result = TransformCheck()
-    result.failures.extend(check_table(spec.table))
-    violations = _within_recursion(lambda text: guard.check_transform_subset(text, tree=parsed.tree), "", where)
-    result.failures.extend(f"transform: {v}" for v in violations)
+    with _Checker(spec, result, where) as checker:
+        groups = event_groups(event_files) if event_files is not None else []
+        if groups:
+            checker.prefetch(groups[0])  # DuckDB stages the events while Python parses and translates
+        parsed = _within_recursion(kql.parse, spec.transform, where)
+        if parsed.diagnostics:
+            checker.settle()  # what is wrong with the events comes first, as when they were read first
+            first = parsed.diagnostics[0]
+            raise KqlSyntaxError(_short(first.message), line=first.line, column=first.column, path=transform_path)
+        checker.parsed = parsed
+        result.failures.extend(check_table(spec.table))
+        violations = _within_recursion(lambda text: guard.check_transform_subset(text, tree=parsed.tree), "", where)
+        result.failures.extend(f"transform: {v}" for v in violations)
 
-    with _Checker(spec, parsed, result, where) as checker:
         if event_files is not None:
-            for group in event_groups(event_files):
+            for group in groups:
                 if not checker.run([_Segment("file", str(f.path), f) for f in group], now, sink=row_sink):
                     break
         elif events is not None:
@@ -272,14 +277,15 @@ class _Checker:
     every thread, whatever the layout of the events (DuckDB reads a JSON array with one thread).
     """
 
-    def __init__(self, spec: DcrSpec, parsed: kql.ParsedKql, result: TransformCheck, where: str) -> None:
+    def __init__(self, spec: DcrSpec, result: TransformCheck, where: str) -> None:
         self.spec = spec
-        self.parsed = parsed
+        self.parsed = kql.ParsedKql(spec.transform, None, ())  # set once the transform is parsed
         self.result = result
         self.where = where
         self._tmp = tempfile.TemporaryDirectory(prefix="dcr-test-")
-        self._runs = 0
         self._files = 0
+        self._copies: dict[tuple[str, ...], Future[Path]] = {}
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dcr-test-stage")
         self.con = kql.connect()
         # Bounded memory (a query past it fails instead of swapping); freed memory goes back to the
         # system; no progress bar on stdout.
@@ -299,6 +305,7 @@ class _Checker:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._worker.shutdown(wait=True, cancel_futures=True)
         self.con.close()
         self._tmp.cleanup()
 
@@ -403,26 +410,48 @@ class _Checker:
 
     # --- staging ------------------------------------------------------------------------------------------
 
+    def prefetch(self, files: Sequence[EventFile]) -> None:
+        """Start staging ``files`` (one layout) in the background, unless that has begun already."""
+        key = tuple(str(f.path) for f in files)
+        if key not in self._copies:
+            self._files += 1
+            staged = Path(self._tmp.name) / f"events-{self._files}.parquet"
+            self._copies[key] = self._worker.submit(self._copy, list(files), staged)
+
+    def settle(self) -> None:
+        """Wait for the staging under way; raise what went wrong with it."""
+        for copy in self._copies.values():
+            copy.result()
+
+    def _copy(self, files: list[EventFile], staged: Path) -> Path:
+        """Read, number and classify the events of ``files`` into the Parquet file ``staged``.
+
+        One thread reads, so the rows keep their order and memory stays low; DuckDB reads a JSON
+        array with one thread anyway. Runs in the worker thread, on its own cursor.
+        """
+        cursor = self.con.cursor()
+        try:
+            cursor.execute("SET threads = 1")
+            cursor.execute(
+                f"COPY ({events_sql(files)}) TO {_sql_string(str(staged))} (FORMAT parquet, ROW_GROUP_SIZE {_ROW_GROUP})"
+            )
+        except duckdb.Error as exc:
+            raise input_error(str(exc), files) or InputError(
+                f"cannot read the events: {str(exc).splitlines()[0]}"
+            ) from exc
+        finally:
+            cursor.execute(f"SET threads = {self._threads}")
+            cursor.close()
+        return staged
+
     def _stage(self, segments: list[_Segment]) -> tuple[list[_Segment], list[_Problem], int]:
         """Stage the events; count them (per file), number the segments, and list the events Azure refuses.
 
         Returns the numbered segments, the refused events (the first ones) and how many were refused.
         """
-        self._runs += 1
         files = [s.file for s in segments]
-        staged = Path(self._tmp.name) / f"events-{self._runs}.parquet"
-        try:
-            self.con.execute("SET threads = 1")
-            try:
-                self.con.execute(
-                    f"COPY ({events_sql(files)}) TO {_sql_string(str(staged))} (FORMAT parquet, ROW_GROUP_SIZE {_ROW_GROUP})"
-                )
-            finally:
-                self.con.execute(f"SET threads = {self._threads}")
-        except duckdb.Error as exc:
-            raise input_error(str(exc), files) or InputError(
-                f"cannot read the events: {str(exc).splitlines()[0]}"
-            ) from exc
+        self.prefetch(files)
+        staged = self._copies.pop(tuple(str(f.path) for f in files)).result()
         self.con.execute(
             f"CREATE OR REPLACE TEMP VIEW _events AS SELECT * FROM read_parquet({_sql_string(str(staged))})"
         )

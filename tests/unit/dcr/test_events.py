@@ -273,3 +273,11 @@ def test_a_json_value_beyond_the_bound_is_refused(spec: DcrSpec, tmp_path: Path)
     path.write_text('[{"id": "' + "x" * (3 * bounds.MAX_JSON_VALUE_BYTES) + '"}]')
     with pytest.raises(InputError, match=r"events\.json: a JSON value is larger than 16 MiB"):
         check(spec, path)
+
+
+def test_broken_events_are_reported_before_a_broken_transform(spec: DcrSpec, tmp_path: Path) -> None:
+    path = tmp_path / "events.json"
+    path.write_text("[{")
+    broken = DcrSpec(spec.root, spec.table, spec.stream, "source\n| project id,", spec.samples)
+    with pytest.raises(InputError, match=r"events\.json:1:3: invalid JSON"):
+        check(broken, path)
