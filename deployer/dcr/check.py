@@ -606,7 +606,7 @@ class _Checker:
         return found
 
 
-_ROW_GROUP = 8_192  # rows per Parquet row group: each is one task for a thread
+_ROW_GROUP = 4_096  # rows per Parquet row group: each is one task for a thread
 _SIMPLER = (
     "simplify the transform: nested conversions such as tostring(tostring(x)) multiply the SQL it becomes; "
     "compute a value once with extend and reuse the column"
