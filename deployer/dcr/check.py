@@ -285,6 +285,7 @@ class _Checker:
         self._tmp = tempfile.TemporaryDirectory(prefix="dcr-test-")
         self._files = 0
         self._copies: dict[tuple[str, ...], Future[Path]] = {}
+        self._copying: duckdb.DuckDBPyConnection | None = None  # the worker's cursor while it stages
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dcr-test-stage")
         self.con = kql.connect()
         # Bounded memory (a query past it fails instead of swapping); freed memory goes back to the
@@ -304,7 +305,12 @@ class _Checker:
     def __enter__(self) -> _Checker:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if kind is not None:
+            # An error or Ctrl-C: what is still running is of no use any more.
+            self.con.interrupt()
+            if self._copying is not None:
+                self._copying.interrupt()
         self._worker.shutdown(wait=True, cancel_futures=True)
         self.con.close()
         self._tmp.cleanup()
@@ -376,7 +382,7 @@ class _Checker:
         first_ns = [s.first for s in segments]
         produced = [0] * len(segments)  # rows so far, by segment (counted when needed: problems, kept rows)
         row_problems = 0
-        while batch := cursor.fetchmany(_BATCH):
+        while batch := _interruptible(cursor.fetchmany, _BATCH):
             if sink is not None:
                 sink([row[1] for row in batch])
             if keep:
@@ -429,7 +435,7 @@ class _Checker:
         One thread reads, so the rows keep their order and memory stays low; DuckDB reads a JSON
         array with one thread anyway. Runs in the worker thread, on its own cursor.
         """
-        cursor = self.con.cursor()
+        cursor = self._copying = self.con.cursor()
         try:
             cursor.execute("SET threads = 1")
             cursor.execute(
@@ -440,6 +446,7 @@ class _Checker:
                 f"cannot read the events: {str(exc).splitlines()[0]}"
             ) from exc
         finally:
+            self._copying = None
             cursor.execute(f"SET threads = {self._threads}")
             cursor.close()
         return staged
@@ -537,7 +544,7 @@ class _Checker:
 
     def _execute(self, sql: str, params: Mapping[str, Any]) -> duckdb.DuckDBPyConnection | None:
         try:
-            return self.con.execute(sql, dict(params) or None)
+            return _interruptible(self.con.execute, sql, dict(params) or None)
         except duckdb.Error as exc:
             self.result.failures.append(f"transform: cannot run: {kql.engine_error(exc)}")
             return None
@@ -604,6 +611,16 @@ class _Checker:
             reasons = invalid_line_reasons(segment.file, [n - segment.first + 1 for n in ns])
             found.update({n: reasons[n - segment.first + 1] for n in ns if n - segment.first + 1 in reasons})
         return found
+
+
+def _interruptible(call: Callable[..., _T], *args: Any) -> _T:
+    """``call(*args)``, with DuckDB's answer to Ctrl-C ("Query interrupted") turned back into Ctrl-C."""
+    try:
+        return call(*args)
+    except RuntimeError as exc:
+        if "interrupted" in str(exc).lower():
+            raise KeyboardInterrupt from exc
+        raise
 
 
 _ROW_GROUP = 4_096  # rows per Parquet row group: each is one task for a thread
