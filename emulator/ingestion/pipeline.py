@@ -40,7 +40,7 @@ __all__ = ["Pipeline"]
 _log = logging.getLogger(__name__)
 
 #: A background pass starts once this many records are staged...
-_BATCH_RECORDS = 50_000
+_BATCH_RECORDS = 25_000
 #: ... or when no call came for this long, and at the latest this long after the first call of a burst.
 _QUIET_SECONDS = 0.5
 _GATHER_SECONDS = 2.0
