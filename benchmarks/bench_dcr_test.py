@@ -6,7 +6,9 @@
   100,000-event figure.
 * The adapter (:mod:`kqlengine`) against bare ``duckdb_kql.query``, in this process, on the same
   transform (``dcr/transform.kql``) over the same 100,000 rows already in a DuckDB table: each
-  translates and runs the transform into a table (no Python objects); median of several runs.
+  translates and runs the transform into a table (no Python objects); median of several runs. Also
+  the engine's SQL run directly, without the relation API ``query`` goes through, to show what the
+  adapter itself adds.
 """
 
 from __future__ import annotations
@@ -107,8 +109,9 @@ def _median_seconds(run: Callable[[], object]) -> float:
     return statistics.median(timings)
 
 
-def _adapter_against_bare(path: Path) -> tuple[float, float]:
-    """Median seconds of the transform over the events of ``path``: through our adapter, and bare."""
+def _adapter_against_bare(path: Path) -> tuple[float, float, float]:
+    """Median seconds of the transform over the events of ``path``: through our adapter, through bare
+    ``duckdb_kql.query``, and as the engine's SQL run directly (``duckdb_kql.to_sql`` + execute)."""
     spec = load_spec()
     con = kql.connect()
     con.execute("SET enable_progress_bar = false")
@@ -124,7 +127,11 @@ def _adapter_against_bare(path: Path) -> tuple[float, float]:
         con.execute("DROP TABLE IF EXISTS out_bare")
         duckdb_kql.query(con, spec.transform).create("out_bare")
 
-    return _median_seconds(adapter), _median_seconds(bare)
+    def engine() -> None:
+        sql = duckdb_kql.to_sql(spec.transform, schema=duckdb_kql.engine.schema(con))
+        con.execute(f"CREATE OR REPLACE TABLE out_engine AS {sql}", dict(sql.parameters or {}) or None)
+
+    return _median_seconds(adapter), _median_seconds(bare), _median_seconds(engine)
 
 
 def run(quick: bool) -> list[Result]:
@@ -134,7 +141,7 @@ def run(quick: bool) -> list[Result]:
         size_mib = _write_events(path, count)
         baseline, _, _ = _run_child([sys.executable, "-m", "deployer", "dcr", "test", "--help"])
         elapsed, peak = _dcr_test(path)
-        adapter, bare = _adapter_against_bare(path)
+        adapter, bare, engine = _adapter_against_bare(path)
         results = [
             Result(f"dcr test, {count:,} events ({size_mib:.0f} MiB JSON)", elapsed, "s", "wall clock, whole command"),
             Result("throughput", count / elapsed, "events/s", "including start-up and JSON output", at_least=50_000),
@@ -147,7 +154,11 @@ def run(quick: bool) -> list[Result]:
             Result("peak memory", peak, "MiB", "max RSS of the dcr test process", at_most=300),
             Result("transform through our adapter", adapter * 1000, "ms", f"median of {ADAPTER_RUNS}, {count:,} rows"),
             Result("transform through bare duckdb_kql.query", bare * 1000, "ms", "same rows, same process"),
+            Result(
+                "transform as duckdb_kql.to_sql + execute", engine * 1000, "ms", "the engine's SQL, no relation API"
+            ),
             Result("adapter / bare", adapter / bare, "x", "translation and strict datetimes", at_most=1.2),
+            Result("adapter / to_sql + execute", adapter / engine, "x", "what the adapter itself adds"),
         ]
         if not quick:
             big = Path(tmp) / "events-1m.json"
