@@ -15,7 +15,6 @@ import click
 from deployer import __version__
 from deployer.cli._common import State, command_name
 from deployer.cli.failures import Failure, classify
-from deployer.cli.render import failure_json
 from deployer.logs import configure_logging
 from deployer.redaction import redact
 
@@ -97,6 +96,9 @@ def _report(state: State, failure: Failure, started: dt.datetime, *, command: st
         click.echo(f"error: {line}", err=True)
     click.echo(f"hint: {failure.remedy}", err=True)
     if state.output == "json" and not state.document_printed:
+        # Imported here: the renderers load the whole pipeline, which `dcr test` does without.
+        from deployer.cli.render import failure_json
+
         # stdout holds exactly one document, whatever happened: here, the error's.
         document = failure_json(failure, command=command, environment=state.env_name, started_at=started)
         click.echo(json.dumps(document, indent=2))
