@@ -161,8 +161,8 @@ def check_transform(
     result = TransformCheck()
     with _Checker(spec, result, where) as checker:
         groups = event_groups(event_files) if event_files is not None else []
-        if groups:
-            checker.prefetch(groups[0])  # DuckDB stages the events while Python parses and translates
+        for group in groups:
+            checker.prefetch(group)  # DuckDB stages the events while Python parses and translates
         parsed = _within_recursion(kql.parse, spec.transform, where)
         if parsed.diagnostics:
             checker.settle()  # what is wrong with the events comes first, as when they were read first
@@ -174,6 +174,7 @@ def check_transform(
         result.failures.extend(f"transform: {v}" for v in violations)
 
         if event_files is not None:
+            checker.settle()  # every file read before the first row goes out: bad input stops a run cleanly
             for group in groups:
                 if not checker.run([_Segment("file", str(f.path), f) for f in group], now, sink=row_sink):
                     break

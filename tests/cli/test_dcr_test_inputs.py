@@ -149,3 +149,14 @@ def test_a_transform_whose_sql_explodes_is_refused(cli: CliRunner, tmp_path: Pat
     assert run.code == 2
     assert run.stderr.startswith(f"error: {path}: the query translates to 4,414,")
     assert "characters of SQL, more than the 262,144 the engine plans in reasonable time and memory" in run.stderr
+
+
+def test_a_broken_file_after_good_ones_prints_no_rows_only_the_error_document(cli: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "a.ndjson").write_text(json.dumps(event(1)) + "\n")
+    (tmp_path / "b.json").write_text("[{")
+    run = cli("dcr", "test", "--events", str(tmp_path), "--output", "json")
+    assert run.code == 2
+    document = json.loads(run.stdout)
+    assert document["error"]["message"] == (
+        f"{tmp_path / 'b.json'}:1:3: invalid JSON: Expecting property name enclosed in double quotes"
+    )
