@@ -24,6 +24,7 @@ __all__ = ["cli", "main"]
 _COMMANDS = {
     "deploy": ("deploy", "deploy"),
     "plan": ("plan", "plan"),
+    "preflight": ("preflight", "preflight"),
     "destroy": ("destroy", "destroy"),
     "check-token": ("check_token", "check_token"),
     "validate": ("validate", "validate"),
