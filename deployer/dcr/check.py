@@ -37,6 +37,7 @@ from deployer.errors import InputError, KqlSyntaxError
 __all__ = [
     "MAX_COLUMN_NAME_LENGTH",
     "MAX_LISTED_EVENTS",
+    "MEMORY_LIMIT_MIB",
     "RESERVED_COLUMN_NAMES",
     "RowSink",
     "TransformCheck",
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 MAX_COLUMN_NAME_LENGTH = 45
+#: The most memory the engine may take; a check that needs more stops (exit 2) rather than swap.
+MEMORY_LIMIT_MIB = 1_024
 MAX_COLUMNS = 500
 
 #: Problems with single events listed per run; the rest are counted in one more line.
@@ -292,7 +295,7 @@ class _Checker:
         # Bounded memory (a query past it fails instead of swapping); freed memory goes back to the
         # system; no progress bar on stdout.
         for setting in (
-            "memory_limit = '1GB'",
+            f"memory_limit = '{MEMORY_LIMIT_MIB}MiB'",
             "allocator_flush_threshold = '16MB'",
             "allocator_background_threads = true",
             "enable_progress_bar = false",
@@ -375,15 +378,41 @@ class _Checker:
         if transform is None:
             self._report(self._located(problems, segments, refused), problems_by_segment)
             return False
-        cursor = self._execute(
-            _checked_rows_sql(transform, self.spec.table, keep or sink is not None), transform.params
-        )
-        if cursor is None:
-            return False
+        # Rows streamed to Python: DuckDB keeps them in order, so rows its threads make ahead of a slower
+        # reader wait in memory, more the more events. One thread keeps pace with the reader on the other core.
+        streaming = sink is not None
+        if streaming:
+            self.con.execute("SET threads = 1")
+        try:
+            cursor = self._execute(
+                _checked_rows_sql(transform, self.spec.table, keep or sink is not None), transform.params
+            )
+            if cursor is None:
+                return False
+            problems, row_problems = self._checked(
+                cursor, segments, problems, sink=sink, keep=keep, rows_by_segment=rows_by_segment
+            )
+        finally:
+            if streaming:
+                self.con.execute(f"SET threads = {self._threads}")
+        self._report(self._located(problems, segments, refused + row_problems), problems_by_segment)
+        return True
+
+    def _checked(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        segments: list[_Segment],
+        problems: list[_Problem],
+        *,
+        sink: RowSink | None,
+        keep: bool,
+        rows_by_segment: dict[int, list[dict[str, Any]]] | None,
+    ) -> tuple[list[_Problem], int]:
+        """Read the checked rows: to ``sink``, to the result when ``keep``; the problems found, and how many."""
         first_ns = [s.first for s in segments]
         produced = [0] * len(segments)  # rows so far, by segment (counted when needed: problems, kept rows)
         row_problems = 0
-        while batch := _interruptible(cursor.fetchmany, _BATCH):
+        while batch := _fetched(cursor):
             if sink is not None:
                 sink([row[1] for row in batch])
             if keep:
@@ -405,8 +434,7 @@ class _Checker:
                             ordinal = self.result.row_count + offset + 1
                             problems.append(_Problem(n, ordinal, _row_problem(problem)))
             self.result.row_count += len(batch)
-        self._report(self._located(problems, segments, refused + row_problems), problems_by_segment)
-        return True
+        return problems, row_problems
 
     def _report(self, messages: list[tuple[int, str]], by_segment: dict[int, list[str]] | None) -> None:
         for index, message in messages:
@@ -442,6 +470,8 @@ class _Checker:
             cursor.execute(
                 f"COPY ({events_sql(files)}) TO {_sql_string(str(staged))} (FORMAT parquet, ROW_GROUP_SIZE {_ROW_GROUP})"
             )
+        except duckdb.OutOfMemoryException as exc:
+            raise _out_of_memory() from exc
         except duckdb.Error as exc:
             raise input_error(str(exc), files) or InputError(
                 f"cannot read the events: {str(exc).splitlines()[0]}"
@@ -546,6 +576,8 @@ class _Checker:
     def _execute(self, sql: str, params: Mapping[str, Any]) -> duckdb.DuckDBPyConnection | None:
         try:
             return _interruptible(self.con.execute, sql, dict(params) or None)
+        except duckdb.OutOfMemoryException as exc:
+            raise _out_of_memory() from exc
         except duckdb.Error as exc:
             self.result.failures.append(f"transform: cannot run: {kql.engine_error(exc)}")
             return None
@@ -612,6 +644,22 @@ class _Checker:
             reasons = invalid_line_reasons(segment.file, [n - segment.first + 1 for n in ns])
             found.update({n: reasons[n - segment.first + 1] for n in ns if n - segment.first + 1 in reasons})
         return found
+
+
+def _fetched(cursor: duckdb.DuckDBPyConnection) -> list[Any]:
+    """The next batch of a query's rows (empty at the end)."""
+    try:
+        return _interruptible(cursor.fetchmany, _BATCH)
+    except duckdb.OutOfMemoryException as exc:
+        raise _out_of_memory() from exc
+
+
+def _out_of_memory() -> InputError:
+    return InputError(
+        f"the events need more than the {MEMORY_LIMIT_MIB:,} MiB of memory dcr test gives its engine "
+        "(events near the 1 MiB a Logs Ingestion call carries take the most)",
+        remedy="check the largest events in smaller files",
+    )
 
 
 def _interruptible(call: Callable[..., _T], *args: Any) -> _T:

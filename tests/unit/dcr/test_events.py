@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from deployer.dcr import bounds
+from deployer.dcr import check as check_module
 from deployer.dcr.check import TransformCheck, check_transform
 from deployer.dcr.events import find_event_files
 from deployer.dcr.spec import DcrSpec, load_spec
@@ -272,6 +273,15 @@ def test_a_json_value_beyond_the_bound_is_refused(spec: DcrSpec, tmp_path: Path)
     path = tmp_path / "events.json"
     path.write_text('[{"id": "' + "x" * (3 * bounds.MAX_JSON_VALUE_BYTES) + '"}]')
     with pytest.raises(InputError, match=r"events\.json: a JSON value is larger than 16 MiB"):
+        check(spec, path)
+
+
+def test_events_needing_more_memory_than_the_engine_has_are_refused(
+    spec: DcrSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(check_module, "MEMORY_LIMIT_MIB", 48)
+    path = write_ndjson(tmp_path / "events.ndjson", [event(i, details={"blob": "x" * 1_000_000}) for i in range(40)])
+    with pytest.raises(InputError, match=r"^the events need more than the 48 MiB of memory dcr test gives its engine"):
         check(spec, path)
 
 
