@@ -6,9 +6,9 @@
   100,000-event figure.
 * The adapter (:mod:`kqlengine`) against bare ``duckdb_kql.query``, in this process, on the same
   transform (``dcr/transform.kql``) over the same 100,000 rows already in a DuckDB table: each
-  translates and runs the transform into a table (no Python objects); median of several runs. Also
-  the engine's SQL run directly, without the relation API ``query`` goes through, to show what the
-  adapter itself adds.
+  translates and runs the transform into a table (no Python objects); median of several runs, taken
+  in turns. Also the engine's SQL run directly, without the relation API ``query`` goes through, to
+  show what the adapter itself adds.
 """
 
 from __future__ import annotations
@@ -99,14 +99,17 @@ def _dcr_test(path: Path) -> tuple[float, float]:
     return elapsed, peak
 
 
-def _median_seconds(run: Callable[[], object]) -> float:
-    run()  # warm up: the parser's caches, the file in the page cache
-    timings = []
+def _median_seconds(*runs: Callable[[], object]) -> list[float]:
+    """The median time of each of ``runs``, taken in turns so that load from elsewhere hits them alike."""
+    for run in runs:
+        run()  # warm up: the parser's caches, the file in the page cache
+    timings: list[list[float]] = [[] for _ in runs]
     for _ in range(ADAPTER_RUNS):
-        started = time.perf_counter()
-        run()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
+        for run, taken in zip(runs, timings, strict=True):
+            started = time.perf_counter()
+            run()
+            taken.append(time.perf_counter() - started)
+    return [statistics.median(taken) for taken in timings]
 
 
 def _adapter_against_bare(path: Path) -> tuple[float, float, float]:
@@ -131,7 +134,8 @@ def _adapter_against_bare(path: Path) -> tuple[float, float, float]:
         sql = duckdb_kql.to_sql(spec.transform, schema=duckdb_kql.engine.schema(con))
         con.execute(f"CREATE OR REPLACE TABLE out_engine AS {sql}", dict(sql.parameters or {}) or None)
 
-    return _median_seconds(adapter), _median_seconds(bare), _median_seconds(engine)
+    adapter_s, bare_s, engine_s = _median_seconds(adapter, bare, engine)
+    return adapter_s, bare_s, engine_s
 
 
 def run(quick: bool) -> list[Result]:
