@@ -11,7 +11,7 @@ CHECKOV := $(VENV)/checkov/bin/checkov
 .PHONY: help setup demo test reliability lint typecheck security unit terraform-check workflows-check bench clean az-cli acceptance
 
 help:
-	@echo "make demo   - set up, then deploy into the local cloud and show the health report"
+	@echo "make demo   - set up, deploy into the local cloud (health report), then plant an attack and show its alert"
 	@echo "make test   - set up, then lint, type check, static checks and the whole test suite"
 	@echo "make setup  - create or refresh .venv/ (idempotent)"
 	@echo "make reliability - the whole reliability matrix (bad inputs, faults, signals, concurrency, fuzzing) and its counts"
@@ -32,7 +32,7 @@ setup: $(STAMP) $(CHECKOV)
 	@scripts/check-terraform || true
 
 demo: setup
-	$(BIN)/miro-sentinel deploy --env local
+	@scripts/demo $(BIN)
 
 lint: setup
 	$(BIN)/ruff format --check deployer emulator kqlengine tests benchmarks

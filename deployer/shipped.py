@@ -1,4 +1,4 @@
-"""Files the product ships beside its code: ``dcr/``, the Terraform configuration, example settings, workflows.
+"""Files the product ships beside its code: ``dcr/``, ``content/``, Terraform, example settings, workflows.
 
 In a checkout (editable install) they are the repository's own directories; in an installed wheel they are
 the copies packed under ``deployer/_shipped/`` (``pyproject.toml`` maps them there). Nothing else in the
@@ -14,9 +14,10 @@ from typing import Literal
 __all__ = ["ShippedData", "shipped_dir"]
 
 #: What ships, and where each lives in the repository.
-ShippedData = Literal["dcr", "terraform", "envs", "workflows"]
+ShippedData = Literal["dcr", "content", "terraform", "envs", "workflows"]
 _CHECKOUT_PATHS: dict[str, tuple[str, ...]] = {
     "dcr": ("dcr",),
+    "content": ("content",),
     "terraform": ("terraform",),
     "envs": ("envs",),
     "workflows": (".github", "workflows"),

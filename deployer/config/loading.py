@@ -134,6 +134,8 @@ def _coerce_text(text: str, kind: Any) -> Any:
             k, v = pair.split("=", 1)
             result[k.strip()] = v.strip()
         return result
+    if kind is tuple:
+        return [item.strip() for item in text.split(",") if item.strip()]
     return text
 
 
@@ -143,6 +145,10 @@ def _check_type(value: Any, kind: Any) -> str | None:
     if kind is dict:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             return "must be a table of strings"
+        return None
+    if kind is tuple:
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            return "must be a list of strings"
         return None
     if kind is int and isinstance(value, bool):
         return "must be a whole number, not a boolean"
@@ -278,6 +284,8 @@ def _build(env_name: str, env_file: Path | None, raw: _Raw, problems: list[Confi
                 continue
             if kind is float:
                 value = float(value)
+            if kind is tuple:
+                value = tuple(value)
             check = f.metadata.get("check")
             problem = check(value) if check else None
             if problem:

@@ -62,6 +62,9 @@ class MiroSettings:
     #: Average generated events per minute, and the seed that makes them.
     events_per_minute: float = 2.0
     seed: int = 0
+    #: An organisation that works 07-19 UTC, Monday to Friday: outside those hours no person changes
+    #: organisation settings (automation still does). Off by default: events are spread evenly.
+    office_hours: bool = False
 
     def updated(self, changes: Mapping[str, Any]) -> MiroSettings:
         """A copy with ``changes``; raises ``ValueError`` for unknown fields or bad values."""
@@ -70,6 +73,7 @@ class MiroSettings:
             "retry_after_on_429": bool,
             "events_per_minute": float,
             "seed": int,
+            "office_hours": bool,
         }
         unknown = sorted(set(changes) - set(kinds))
         if unknown:
@@ -329,7 +333,10 @@ class MiroBackend:
 
     def _make_generator(self) -> EventGenerator:
         return EventGenerator(
-            seed=self.settings.seed, events_per_minute=self.settings.events_per_minute, organization=ORGANIZATION
+            seed=self.settings.seed,
+            events_per_minute=self.settings.events_per_minute,
+            organization=ORGANIZATION,
+            office_hours=self.settings.office_hours,
         )
 
 

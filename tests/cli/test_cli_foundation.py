@@ -23,6 +23,7 @@ def test_help_lists_only_working_commands(cli: CliRunner) -> None:
             "deploy",
             "destroy",
             "emulator",
+            "events",
             "health",
             "init",
             "plan",

@@ -105,6 +105,7 @@ def test_the_wheel_carries_dcr_terraform_settings_and_workflows(wheel: Path) -> 
     assert "deployer/_shipped/dcr/transform.kql" in names
     assert "deployer/_shipped/dcr/samples/01-v2-sign-in-offset-without-colon.json" in names
     assert "deployer/_shipped/terraform/main.tf" in names
+    assert "deployer/_shipped/content/workbook.json" in names
     assert "deployer/_shipped/terraform/modules/bodies/locals.tf" in names
     assert {"deployer/_shipped/envs/example.toml", "deployer/_shipped/envs/local.toml"} <= set(names)
     assert {f"deployer/_shipped/workflows/{name}" for name in WORKFLOWS} <= set(names)

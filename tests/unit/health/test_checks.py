@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from deployer.errors import AzureError
-from deployer.health.checks import _guarded, check_dcr_metrics, check_fetch_failures, check_freshness
+from deployer.health.checks import check_dcr_metrics, check_fetch_failures, check_freshness
 from deployer.health.model import Status
 
 
@@ -107,7 +107,7 @@ def test_a_failed_last_fetch_gets_the_remedy_for_what_failed(description: str, r
 
 
 def test_a_check_that_meets_any_exception_is_skipped_saying_why() -> None:
-    result = _guarded(context(FakeQuery(RuntimeError("boom"))), "freshness", "Data freshness", check_freshness, "")
+    result = check_freshness.run(context(FakeQuery(RuntimeError("boom"))))
     assert result.status is Status.SKIPPED
     assert result.detail == "could not check: unexpected RuntimeError: boom"
     assert result.external_error
