@@ -8,7 +8,7 @@ One module per job:
 
 - ``secret``: :class:`Secret` and reading the Miro token from a variable or standard input;
 - ``validators``: checks of single values (GUIDs, Azure locations, resource names, ranges, ...);
-- ``schema``: the ten section dataclasses and :class:`Settings`;
+- ``schema``: the eleven section dataclasses and :class:`Settings`;
 - ``loading``: :func:`load_settings`, layering file, variables and flags, coercing text; the only module of
   the product that reads the process environment;
 - ``cross_checks``: rules that involve more than one setting;
@@ -19,6 +19,7 @@ from deployer.config.loading import ENV_PREFIX, load_settings
 from deployer.config.presentation import describe
 from deployer.config.schema import (
     AzureSettings,
+    BackfillSettings,
     HealthSettings,
     LocalSettings,
     LockSettings,
@@ -38,6 +39,7 @@ __all__ = [
     "AZURE_LOCATIONS",
     "ENV_PREFIX",
     "AzureSettings",
+    "BackfillSettings",
     "HealthSettings",
     "LocalSettings",
     "LockSettings",
