@@ -1,8 +1,9 @@
-"""The local cloud's control API (``/_emulator``), as the deployer uses it: register a Miro token, and
-wait for the connector's first poll. Every call carries the control token from the ready line."""
+"""The local cloud's control API (``/_emulator``), as the deployer uses it: register a Miro token, read the
+clock, and wait for the connector's first poll. Every call carries the control token from the ready line."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -41,6 +42,15 @@ class ControlClient:
             return
         if response.status_code not in (200, 201):
             raise LocalEnvironmentError(f"the local Miro refused to register the token ({response.status_code})")
+
+    def now(self) -> dt.datetime:
+        """The local cloud's clock: its Miro and its tables live in this (virtual) time."""
+        try:
+            response = self._http.get(f"{self._ready.control_endpoint}/clock", timeout=30, verify=self._verify)
+            response.raise_for_status()
+            return dt.datetime.fromisoformat(response.json()["now"]).astimezone(dt.UTC)
+        except (requests.RequestException, ValueError, KeyError) as exc:
+            raise LocalEnvironmentError(f"cannot read the local cloud's clock: {type(exc).__name__}") from exc
 
     def poll_mark(self, connector_name: str) -> int:
         """How many fetches the local poller has made for the connector so far (0 before its first)."""
