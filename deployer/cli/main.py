@@ -12,7 +12,18 @@ from pathlib import Path
 import click
 
 from deployer import __version__
-from deployer.cli import check_token, config_cmd, dcr_cmd, deploy, destroy, emulator_cmd, health, plan, validate
+from deployer.cli import (
+    backfill,
+    check_token,
+    config_cmd,
+    dcr_cmd,
+    deploy,
+    destroy,
+    emulator_cmd,
+    health,
+    plan,
+    validate,
+)
 from deployer.cli._common import State, command_name
 from deployer.cli.failures import Failure, classify
 from deployer.cli.render import failure_json
@@ -62,6 +73,7 @@ for command in (
     check_token.check_token,
     validate.validate,
     health.health,
+    backfill.backfill,
     dcr_cmd.dcr,
     config_cmd.config,
     emulator_cmd.emulator,
