@@ -252,6 +252,22 @@ def test_pacing_keeps_within_each_miro_budget_and_a_429_is_honoured(
     assert_exactly_once(local_env, start, end)
 
 
+@pytest.mark.parametrize("bounds", ["closed", "open"])
+def test_every_event_lands_once_whichever_edges_miros_date_filters_include(local_env: LocalEnv, bounds: str) -> None:
+    prepare(local_env)
+    local_env.control("PATCH", "/quirks", {"miro_created_bounds": bounds})
+    start, end = past_range(local_env, days=2)
+    local_env.control(
+        "POST",
+        "/miro/events",
+        {"events": [{"createdAt": f"{day}T00:00:00.000+0000", "event": "on_a_window_edge"} for day in (end[:10],)]},
+    )
+    run = backfill(local_env, "--from", start, "--to", end)
+    assert run.code == 0, run.stderr
+    assert "on_a_window_edge" in {r["event"] for r in local_env.query(f"{TABLE} | where event == 'on_a_window_edge'")}
+    assert_exactly_once(local_env, start, end)
+
+
 def test_ingestion_413_429_5xx_and_403_lose_nothing(local_env: LocalEnv) -> None:
     prepare(local_env, events_per_minute=1)
     start, end = past_range(local_env, days=5)
