@@ -5,7 +5,8 @@ current minute (``X-RateLimit-Remaining``) and when it ends (``X-RateLimit-Reset
 connector polls with the same token, so the backfill takes at most ``share`` of the limit each minute:
 
 * calls are spread evenly, one every ``60 s * credits / (share * limit)``, rather than in a burst at the
-  start of each minute (a burst would leave the connector nothing until the reset);
+  start of each minute (a burst would leave the connector nothing until the reset); slots missed because
+  no caller was ready are made up, a few at a time, so slow answers do not lower the share used;
 * within one of Miro's minutes (known by its reset time) our credits, counting calls still in flight,
   never exceed ``share * limit``; and a call never starts when what Miro says is left (minus our calls in
   flight) would not cover it, whoever spent it: that is what keeps 429s away;
@@ -33,6 +34,8 @@ DOCUMENTED_LIMIT = 10_000
 _LONGEST_MINUTE = 61.0
 #: Re-check at least this often while waiting (for a stop, or an answer that opens a new minute).
 _POLL = 0.25
+#: Missed slots a late caller may make up (the per-minute share still caps them).
+_CATCH_UP = 10
 #: Start a new minute this long after Miro's reset time by our clock (clocks differ a little).
 _SAFETY = 0.5
 
@@ -96,7 +99,7 @@ class CreditPacer:
         self._spent = 0  # our credits in that minute, calls in flight included
         self._remaining: int | None = None  # what Miro last said is left of it
         self._in_flight = 0
-        self._next_slot = 0.0
+        self._next_slot = clock()
         self._paused_until = 0.0
         self._credits = 0
         self._calls = 0
@@ -119,7 +122,10 @@ class CreditPacer:
                 self._minute_ends = now + 60.0  # until an answer says when Miro's minute ends
             self._spent += credits
             self._in_flight += 1
-            self._next_slot = max(self._next_slot, now) + self._spacing(credits)
+            # A call that could not start on time (a slow answer, a query of the table) leaves its slot for a
+            # later one: up to _CATCH_UP slots are made up, within the minute's share.
+            spacing = self._spacing(credits)
+            self._next_slot = max(self._next_slot, now - _CATCH_UP * spacing) + spacing
 
     def after_response(self, credits: int, status: int | None, rate_limit: RateLimit, pause: float | None) -> None:
         with self._cond:

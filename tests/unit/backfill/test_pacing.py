@@ -58,11 +58,24 @@ def pacer_on(time: FakeTime, share: float, stop: threading.Event | None = None) 
     )
 
 
-def run_for(pacer: CreditPacer, miro: SimulatedMiro, minutes: int, *, latency: float = 0.05, others: int = 0) -> None:
-    """Sequential calls for ``minutes``; ``others`` credits a minute are spent by someone else (the connector)."""
+def run_for(
+    pacer: CreditPacer,
+    miro: SimulatedMiro,
+    minutes: int,
+    *,
+    latency: float = 0.05,
+    others: int = 0,
+    pause_every: int = 0,
+) -> None:
+    """Sequential calls for ``minutes``; ``others`` credits a minute are spent by someone else (the connector);
+    every ``pause_every`` calls the caller is busy 6 s elsewhere (reading the table for its next window)."""
     end = miro.time.now + minutes * 60
     connector_minute = -1
+    calls = 0
     while miro.time.now < end:
+        calls += 1
+        if pause_every and calls % pause_every == 0:
+            miro.time.advance(6.0)
         if others and miro.minute() != connector_minute and miro.time.now % 60 > 20:
             connector_minute = miro.minute()
             for _ in range(others // COST):
@@ -102,6 +115,15 @@ def test_the_calls_are_spread_over_the_minute_not_sent_in_a_burst() -> None:
         pacer.after_response(COST, status, seen, None)
     gaps = [b - a for a, b in itertools.pairwise(started)]
     assert min(gaps[1:]) == pytest.approx(1.2)  # 60 s / (5,000 credits / 100 a call)
+
+
+def test_slots_missed_while_the_caller_was_busy_are_made_up_within_the_minute() -> None:
+    time = FakeTime()
+    miro = SimulatedMiro(time, 10_000)
+    start = time.now
+    run_for(pacer_on(time, 0.5), miro, minutes=12, pause_every=20)
+    assert miro.refused == 0
+    assert all(4_750 <= u <= 5_000 for u in full_minutes(miro, start, 10))
 
 
 def test_credits_someone_else_spends_never_lead_to_a_429() -> None:
