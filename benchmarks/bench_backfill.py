@@ -244,7 +244,8 @@ def _finish_measured(process: subprocess.Popen[str]) -> tuple[dict[str, Any], fl
 def _pacing(quick: bool) -> list[Result]:
     minutes = 3 if quick else 11
     results = []
-    for budget in (10_000, 100_000):
+    budgets = os.environ.get("BACKFILL_BENCH_BUDGETS", "10000,100000").split(",")
+    for budget in (int(b) for b in budgets):
         with tempfile.TemporaryDirectory() as tmp, _local_cloud(Path(tmp)) as info:
             _control(info, "PATCH", "/miro/settings", {"credits_per_minute": budget, "events_per_minute": 8})
             _control(info, "DELETE", "/requests")
@@ -310,7 +311,7 @@ def _memory(quick: bool) -> list[Result]:
 
 
 def run(quick: bool) -> list[Result]:
-    """All three parts; ``BACKFILL_BENCH=upload,pacing,memory`` picks some."""
+    """All three parts; ``BACKFILL_BENCH=upload,pacing,memory`` picks some, ``BACKFILL_BENCH_BUDGETS`` the budgets."""
     chosen = os.environ.get("BACKFILL_BENCH", "upload,pacing,memory").split(",")
     parts = {"upload": _upload, "pacing": _pacing, "memory": _memory}
     return [r for name in chosen for r in parts[name.strip()](quick)]
