@@ -14,7 +14,7 @@ from pathlib import Path
 
 from deployer.azure.arm import ArmClient
 from deployer.azure.cloud import AzureCloud
-from deployer.azure.credentials import TokenCredential, signed_in_object_id
+from deployer.azure.credentials import SignedIn, TokenCredential, signed_in
 from deployer.azure.engine import ArmEngine
 from deployer.azure.ingestion import IngestionClient
 from deployer.azure.keyvault import read_secret
@@ -26,7 +26,9 @@ from deployer.locking import environment_lock
 from deployer.miro.client import MiroClient, Pacer
 from deployer.profile import Profile, profile_for
 from deployer.provision import DeploymentOutputs, Engine, ProgressCallback, Target
+from deployer.resources import Deployment
 from deployer.retry import RetryPolicy
+from deployer.survey import survey
 from deployer.terraform.backend import BackendSettings
 from deployer.terraform.engine import TerraformEngine
 from deployer.terraform.runner import Timeouts
@@ -46,8 +48,11 @@ def spec_for(settings: Settings) -> DcrSpec:
     return spec
 
 
-def target_for(settings: Settings, *, principal_id: str) -> Target:
-    """What both engines deploy for ``settings``; ``principal_id`` sends the validation records."""
+def target_for(settings: Settings, *, principal_id: str, principal_type: str | None = None) -> Target:
+    """What both engines deploy for ``settings``; ``principal_id`` sends the validation records.
+
+    ``principal_type`` is that principal's kind when known (from its token); else the settings' value.
+    """
     s = settings
     return Target(
         environment=s.env_name,
@@ -65,7 +70,7 @@ def target_for(settings: Settings, *, principal_id: str) -> Target:
         connector_definition_name=s.resources.connector_definition_name,
         connector_name=s.resources.connector_name,
         validation_principal_id=principal_id,
-        validation_principal_type=s.validation.principal_type,
+        validation_principal_type=s.validation.principal_type if principal_type is None else principal_type,
         miro_api_base_url=s.miro.api_base_url,
         token_version=s.miro.token_version,
         tags=dict(s.resources.tags),
@@ -153,15 +158,25 @@ class Environment:
         return spec_for(self.settings)
 
     @cached_property
+    def principal(self) -> SignedIn:
+        """Who sends validation records: the configured object id and type, or whoever is signed in.
+
+        The type of a configured object id is the configured one, or empty (Azure works it out); the
+        signed-in principal's comes from its token, so a person after ``az login`` is a User.
+        """
+        v = self.settings.validation
+        if v.principal_object_id:
+            return SignedIn(v.principal_object_id, v.principal_type)
+        found = signed_in(self.credential, self.cloud, retry=self.retry)
+        return SignedIn(found.object_id, v.principal_type or found.principal_type)
+
+    @property
     def principal_id(self) -> str:
-        """Who sends validation records: the configured object id, or whoever is signed in."""
-        return self.settings.validation.principal_object_id or signed_in_object_id(
-            self.credential, self.cloud, retry=self.retry
-        )
+        return self.principal.object_id
 
     @cached_property
     def target(self) -> Target:
-        return target_for(self.settings, principal_id=self.principal_id)
+        return target_for(self.settings, principal_id=self.principal_id, principal_type=self.principal.principal_type)
 
     @cached_property
     def arm(self) -> ArmClient:
@@ -188,7 +203,6 @@ class Environment:
             self.spec,
             self.arm,
             token=self.miro_token,
-            principal_id=self.principal_id,
             progress=self._progress,
         )
 
@@ -217,6 +231,7 @@ class Environment:
             timeouts=Timeouts(plan=t.timeout_seconds, apply=t.timeout_seconds),
             plan_only=plan_only,
             env=s.process_env,
+            survey=lambda: survey(self.arm, Deployment(self.target, self.spec)),
         )
         self._closers.append(engine)
         return engine

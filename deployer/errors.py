@@ -31,6 +31,7 @@ Hierarchy::
         │   ├── IngestionForbidden        403: the principal lacks Monitoring Metrics Publisher on the DCR
         │   ├── IngestionThrottled        429 after the retry budget
         │   └── IngestionRejected         400/413: Azure refused a body (backfill splits it to find the events)
+        ├── PreflightFailed               a prerequisite of the deployment is missing (one line each, with its remedy)
         ├── TerraformError                the command, its exit code and the last lines of stderr
         │   ├── TerraformNotFound
         │   ├── TerraformVersionTooOld
@@ -83,6 +84,7 @@ __all__ = [
     "MiroRateLimited",
     "MiroTokenInvalid",
     "MiroUnavailable",
+    "PreflightFailed",
     "ResourceNotFound",
     "TerraformAuthError",
     "TerraformConfigInvalid",
@@ -450,6 +452,14 @@ class HostError(ExternalError):
     """This machine refused an operation: a file or directory cannot be read or written, the disk is full."""
 
     default_remedy = "check the permissions and free space of the path named above, then run again"
+
+
+class PreflightFailed(ExternalError):
+    """A prerequisite Azure must offer before anything is written is missing; ``failures`` holds one line each."""
+
+    def __init__(self, failures: Sequence[str], *, remedy: str | None = None) -> None:
+        self.failures = tuple(failures)
+        super().__init__("\n".join(self.failures), remedy=remedy)
 
 
 class LocalEnvironmentError(ExternalError):

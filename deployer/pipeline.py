@@ -1,6 +1,6 @@
 """The steps of each command, in order. Calls clients only; builds no URL; decides nothing about output.
 
-``deploy``: token check → plan → confirmation → apply → validation ingest → health. Each step is
+``deploy``: token check → preflight → plan → confirmation → apply → validation ingest → health. Each step is
 recorded in a :class:`RunReport` (what the CLI renders as text, JSON or Markdown), and the run stops at
 the first error, which is recorded too, so a partial run still says exactly how far it got.
 """
@@ -28,12 +28,14 @@ from deployer.errors import (
     DeployerError,
     ExternalError,
     MiroError,
+    PreflightFailed,
     from_exception,
 )
 from deployer.health.checks import HealthContext, run_checks
 from deployer.health.model import HealthReport
 from deployer.miro.token_check import TokenCheck, check_token
-from deployer.provision import ApplyResult, DeploymentOutputs, ProvisionPlan
+from deployer.preflight import run_preflight
+from deployer.provision import ApplyResult, DeploymentOutputs, Engine, PreflightCheck, ProvisionPlan, describe_counts
 from deployer.validation import ValidationResult, run_validation
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "destroy",
     "health",
     "plan",
+    "preflight",
     "validate",
 ]
 
@@ -92,6 +95,7 @@ class RunReport:
     steps: list[StepResult] = field(default_factory=list)
     token: TokenCheck | None = None
     token_error: MiroError | None = None
+    preflight: tuple[PreflightCheck, ...] | None = None
     plan: ProvisionPlan | None = None
     applied: ApplyResult | None = None
     validation: ValidationResult | None = None
@@ -126,7 +130,7 @@ class RunReport:
     def changes(self) -> dict[str, int]:
         if self.applied is not None:
             return self.applied.counts()
-        return {"created": 0, "updated": 0, "deleted": 0}
+        return {"created": 0, "updated": 0, "deleted": 0, "adopted": 0}
 
     def verdict(self) -> tuple[str, str] | None:
         """For an unhealthy run (exit 1): what failed, in one line, and what to do; None otherwise."""
@@ -197,11 +201,33 @@ def _token(run: _Run, env: Environment) -> TokenCheck:
         return found
 
 
+def _preflight(run: _Run, env: Environment, engine: Engine, *, writes: bool) -> None:
+    """The prerequisites, before anything is written; a failed one stops the run (exit 3)."""
+    with run.step("preflight") as step:
+        checks = run_preflight(env.arm, env.target, env.spec, writes=writes, engine_checks=engine.preflight)
+        run.report.preflight = checks
+        failed = [c for c in checks if c.status == "failed"]
+        warned = [c for c in checks if c.status == "warn"]
+        for check in (*failed, *warned):
+            run.ui.progress(f"  {check.status:>7}  {check.line()}")
+        if failed:
+            step.detail = f"{len(failed)} of {len(checks)} prerequisites missing"
+            raise PreflightFailed(
+                [c.line() for c in failed],
+                remedy=f"fix each line above, then run `miro-sentinel preflight --env {env.settings.env_name}`",
+            )
+        skipped = sum(c.status == "skipped" for c in checks)
+        step.detail = (
+            "prerequisites met"
+            + (f" ({len(warned)} warnings)" if warned else "")
+            + (f" ({skipped} not checked)" if skipped else "")
+        )
+
+
 def _describe(plan: ProvisionPlan) -> str:
-    counts = plan.counts()
     if not plan.has_changes:
         return "no changes: Azure already matches dcr/ and the settings"
-    return f"{counts['created']} to create, {counts['updated']} to update, {counts['deleted']} to delete"
+    return describe_counts(plan.counts(), done=False)
 
 
 def _confirm(run: _Run, env: Environment, plan: ProvisionPlan, *, yes: bool, destroy: bool) -> None:
@@ -269,7 +295,7 @@ def _validate(run: _Run, env: Environment, outputs: DeploymentOutputs) -> None:
 
 
 def deploy(env: Environment, ui: Ui, *, yes: bool) -> RunReport:
-    """Token check, plan, confirmation, apply, validation ingest and health report."""
+    """Token check, preflight, plan, confirmation, apply, validation ingest and health report."""
     report = RunReport("deploy", env.given.env_name, env.given.engine)
     run = _Run(report, ui)
 
@@ -288,6 +314,7 @@ def _deploy(run: _Run, env: Environment, *, yes: bool) -> None:
     # counts only what happens from here on.
     extras = env.profile.post_deploy_steps(env.settings)
     engine = env.engine()
+    _preflight(run, env, engine, writes=True)
     with run.step("plan") as step:
         planned = engine.plan()
         report.plan = planned
@@ -298,8 +325,7 @@ def _deploy(run: _Run, env: Environment, *, yes: bool) -> None:
     with run.step("apply") as step:
         applied = engine.apply(planned)
         report.applied = applied
-        counts = applied.counts()
-        step.detail = f"{counts['created']} created, {counts['updated']} updated, {counts['deleted']} deleted"
+        step.detail = describe_counts(applied.counts(), done=True)
     outputs = applied.outputs or engine.outputs()
     _validate(run, env, outputs)
     for extra in extras:
@@ -309,14 +335,27 @@ def _deploy(run: _Run, env: Environment, *, yes: bool) -> None:
 
 
 def plan(env: Environment, ui: Ui) -> RunReport:
-    """What deploy would change (reads only)."""
+    """Preflight, and what deploy would change (reads only)."""
     report = RunReport("plan", env.given.env_name, env.given.engine)
     run = _Run(report, ui)
 
     def body() -> None:
+        engine = env.engine(plan_only=True)
+        _preflight(run, env, engine, writes=False)
         with run.step("plan") as step:
-            report.plan = env.engine(plan_only=True).plan()
+            report.plan = engine.plan()
             step.detail = _describe(report.plan)
+
+    return _guard(report, body)
+
+
+def preflight(env: Environment, ui: Ui) -> RunReport:
+    """Only the prerequisites of a deploy (reads only)."""
+    report = RunReport("preflight", env.given.env_name, env.given.engine)
+    run = _Run(report, ui)
+
+    def body() -> None:
+        _preflight(run, env, env.engine(plan_only=True), writes=True)
 
     return _guard(report, body)
 

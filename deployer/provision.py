@@ -7,7 +7,7 @@ next steps need) and the :class:`Engine` protocol that both engines implement.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -17,12 +17,19 @@ __all__ = [
     "Change",
     "DeploymentOutputs",
     "Engine",
+    "PreflightCheck",
     "ProgressCallback",
     "ProvisionPlan",
     "Target",
+    "describe_counts",
 ]
 
-Action = Literal["create", "update", "delete", "replace"]
+#: ``adopt``: the resource exists but miro-sentinel did not create it; it is taken over (and updated where
+#: it differs, as the change's detail says).
+#: ``failed`` stops a deploy before any write; ``warn`` is reported only (a plan's identity may be read-only).
+PreflightStatus = Literal["ok", "failed", "warn", "skipped"]
+
+Action = Literal["create", "update", "delete", "replace", "adopt"]
 
 #: Receives one human-readable progress line at a time (the CLI shows them as they come).
 ProgressCallback = Callable[[str], None]
@@ -53,6 +60,9 @@ class Target:
     tags: Mapping[str, str] = field(default_factory=dict)
     create_workspace: bool = False
     onboard_sentinel: bool = False
+    #: False when the validation principal already holds its role on the DCR under another assignment,
+    #: which is then taken as is (the terraform engine sets it from the survey; Azure refuses a second one).
+    create_role_assignment: bool = True
 
     @property
     def workspace_resource_id(self) -> str:
@@ -80,8 +90,23 @@ class Target:
 
 
 @dataclass(frozen=True)
+class PreflightCheck:
+    """One prerequisite of a deployment, checked before anything is written."""
+
+    id: str
+    title: str
+    status: PreflightStatus
+    detail: str
+    remedy: str = ""
+
+    def line(self) -> str:
+        """``title: detail; remedy`` — how a failure is reported, on one line."""
+        return f"{self.title}: {self.detail}" + (f"; {self.remedy}" if self.remedy else "")
+
+
+@dataclass(frozen=True)
 class Change:
-    """One resource that a plan would create, update, delete or replace."""
+    """One resource that a plan would create, update, delete, replace or adopt."""
 
     address: str
     action: Action
@@ -105,11 +130,20 @@ class ProvisionPlan:
         return any(c.action == "replace" for c in self.changes)
 
     def counts(self) -> dict[str, int]:
-        """``{"created", "updated", "deleted"}``; a replacement counts as one delete and one create."""
+        """``{"created", "updated", "deleted", "adopted"}``; a replacement counts as one delete and one create."""
         created = sum(c.action in ("create", "replace") for c in self.changes)
         updated = sum(c.action == "update" for c in self.changes)
         deleted = sum(c.action in ("delete", "replace") for c in self.changes)
-        return {"created": created, "updated": updated, "deleted": deleted}
+        adopted = sum(c.action == "adopt" for c in self.changes)
+        return {"created": created, "updated": updated, "deleted": deleted, "adopted": adopted}
+
+
+def describe_counts(counts: dict[str, int], *, done: bool) -> str:
+    """``"1 to create, 0 to update, 0 to delete"`` (a plan) or ``"1 created, ..."`` (done); adoptions when any."""
+    words = ("created", "updated", "deleted", "adopted")
+    verbs = {"created": "create", "updated": "update", "deleted": "delete", "adopted": "adopt"}
+    shown = [w for w in words if w != "adopted" or counts.get(w)]
+    return ", ".join(f"{counts.get(w, 0)} {w}" if done else f"{counts.get(w, 0)} to {verbs[w]}" for w in shown)
 
 
 @dataclass(frozen=True)
@@ -165,6 +199,10 @@ class Engine(Protocol):
 
     def destroy(self, plan: ProvisionPlan) -> ProvisionPlan:
         """Delete what ``plan`` lists; returns what was deleted."""
+        ...
+
+    def preflight(self) -> Sequence[PreflightCheck]:
+        """What this engine itself needs before a plan (Terraform: its state); reads only, never raises."""
         ...
 
     def outputs(self) -> DeploymentOutputs:

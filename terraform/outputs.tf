@@ -41,7 +41,7 @@ output "resource_id" {
 }
 
 output "role_assignment_resource_id" {
-  description = "Resource id of the Monitoring Metrics Publisher role assignment on the DCR."
+  description = "Resource id of the Monitoring Metrics Publisher role assignment on the DCR (null when one existed already)."
   value       = module.pipeline.role_assignment_resource_id
 }
 

@@ -14,6 +14,7 @@ variable "target" {
     connector_definition_name = optional(string, "MiroSentinelAuditLogs")
     connector_name            = optional(string, "MiroSentinelAuditLogsPoller")
     create_resource_group     = optional(bool, false)
+    create_role_assignment    = optional(bool, true)
     create_workspace          = optional(bool, false)
     dce_name                  = optional(string, "dce-miro-audit-logs")
     dcr_name                  = optional(string, "dcr-miro-audit-logs")
@@ -26,7 +27,7 @@ variable "target" {
     tenant_id                 = optional(string)
     token_version             = optional(string, "1")
     total_retention_in_days   = optional(number, -1)
-    validation_principal_type = optional(string, "ServicePrincipal")
+    validation_principal_type = optional(string, "")
     workspace_resource_group  = optional(string)
   })
   description = "Where and what to deploy: deployer.provision.Target's fields (see modules/bodies/variables.tf)."

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import requests
 
+from deployer.provision import Target
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
 OFFICIAL_MIRO_DIR = SHARED_DIR / "api-specs" / "sentinel-miro-solution" / "Data Connectors" / "MiroAuditLogs_CCF"
@@ -55,3 +57,28 @@ def sample_ready_line(base: str = "https://127.0.0.1:4443") -> dict[str, object]
         "bound_host": "127.0.0.1",
         "bound_port": 4443,
     }
+
+
+def sample_target() -> Target:
+    """A deployment target with every field set (the names the tests' fixtures expect)."""
+    return Target(
+        environment="test",
+        tenant_id="00000000-0000-0000-0000-000000000001",
+        subscription_id="00000000-0000-0000-0000-000000000000",
+        resource_group="rg-miro",
+        location="westeurope",
+        workspace_name="law-miro",
+        workspace_resource_group="rg-sentinel",
+        table_plan="Analytics",
+        retention_in_days=90,
+        total_retention_in_days=365,
+        dce_name="dce-miro",
+        dcr_name="dcr-miro",
+        connector_definition_name="MiroAuditLogs",
+        connector_name="MiroAuditLogsPoller",
+        validation_principal_id="11111111-1111-1111-1111-111111111111",
+        validation_principal_type="ServicePrincipal",
+        miro_api_base_url="https://api.miro.com",
+        token_version="1",
+        tags={"env": "test"},
+    )

@@ -43,6 +43,7 @@ _LOG = logging.getLogger(__name__)
 
 SENTINEL_API = "2025-09-01"
 ROLE_ASSIGNMENTS_API = "2022-04-01"
+RESOURCES_API = "2025-04-01"
 METRICS_API = "2024-02-01"
 
 T = TypeVar("T")
@@ -178,6 +179,24 @@ class ArmClient:
         except ValueError as exc:
             raise AzureUnavailable(f"Azure answered {description} with malformed JSON") from exc
 
+    # --- any resource by id (raw ARM) ------------------------------------------------------------------
+
+    def get_resource(self, resource_id: str, api_version: str) -> dict[str, Any]:
+        return dict(self.request("GET", resource_id, api_version, what=f"reading {_short(resource_id)}"))
+
+    def put_resource(self, resource_id: str, api_version: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.request("PUT", resource_id, api_version, body=body, what=f"writing {_short(resource_id)}"))
+
+    def list_resources(self, collection_id: str, api_version: str) -> list[dict[str, Any]]:
+        """The resources of a collection (a resource id without its last name), first page."""
+        answer = self.request("GET", collection_id, api_version, what=f"listing {_short(collection_id + '/')}")
+        return list(answer.get("value", [])) if isinstance(answer, dict) else []
+
+    def delete_resource(self, resource_id: str, api_version: str) -> None:
+        _ignore_missing(
+            lambda: self.request("DELETE", resource_id, api_version, what=f"deleting {_short(resource_id)}")
+        )
+
     # --- workspace and tables -----------------------------------------------------------------------
 
     def get_workspace(self, resource_group: str, name: str) -> dict[str, Any]:
@@ -272,11 +291,25 @@ class ArmClient:
         )
         return dict(result.serialize(keep_readonly=True))
 
-    # --- role assignments (raw ARM) -----------------------------------------------------------------
+    # --- what a first deployment needs (raw ARM) ----------------------------------------------------
 
-    def get_role_assignment(self, scope: str, name: str) -> dict[str, Any]:
-        path = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
-        return dict(self.request("GET", path, ROLE_ASSIGNMENTS_API, what="reading a role assignment"))
+    def get_provider(self, namespace: str) -> dict[str, Any]:
+        """A resource provider of the subscription: ``registrationState`` and its ``resourceTypes`` (locations)."""
+        path = f"/subscriptions/{self.subscription_id}/providers/{namespace}"
+        return dict(self.request("GET", path, RESOURCES_API, what=f"reading resource provider {namespace}"))
+
+    def list_permissions(self, resource_group: str) -> list[dict[str, Any]]:
+        """The caller's permissions on a resource group (``actions``/``notActions`` per role it holds)."""
+        path = f"/subscriptions/{self.subscription_id}/resourcegroups/{resource_group}/providers/Microsoft.Authorization/permissions"
+        answer = self.request("GET", path, ROLE_ASSIGNMENTS_API, what=f"reading your permissions on {resource_group}")
+        return list(answer.get("value", [])) if isinstance(answer, dict) else []
+
+    def get_onboarding_state(self, workspace_id: str) -> dict[str, Any]:
+        """Sentinel's onboarding state of a workspace; :class:`ResourceNotFound` when Sentinel is not enabled."""
+        path = f"{workspace_id}/providers/Microsoft.SecurityInsights/onboardingStates/default"
+        return dict(self.request("GET", path, SENTINEL_API, what="reading the Sentinel onboarding state"))
+
+    # --- role assignments (raw ARM) -----------------------------------------------------------------
 
     def list_role_assignments(self, scope: str, principal_id: str) -> list[dict[str, Any]]:
         path = f"{scope}/providers/Microsoft.Authorization/roleAssignments"
@@ -284,35 +317,10 @@ class ArmClient:
         answer = self.request("GET", request_path, ROLE_ASSIGNMENTS_API, what="listing role assignments")
         return list(answer.get("value", [])) if isinstance(answer, dict) else []
 
-    def put_role_assignment(self, scope: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        path = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
-        return dict(
-            self.request("PUT", path, ROLE_ASSIGNMENTS_API, body=body, what="assigning Monitoring Metrics Publisher")
-        )
 
-    def delete_role_assignment(self, scope: str, name: str) -> None:
-        path = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
-        _ignore_missing(lambda: self.request("DELETE", path, ROLE_ASSIGNMENTS_API, what="deleting a role assignment"))
-
-    # --- Sentinel (raw ARM) -------------------------------------------------------------------------
-
-    def get_sentinel(self, workspace_id: str, kind: str, name: str) -> dict[str, Any]:
-        """``kind`` is ``dataConnectorDefinitions`` or ``dataConnectors``."""
-        path = f"{workspace_id}/providers/Microsoft.SecurityInsights/{kind}/{name}"
-        return dict(self.request("GET", path, SENTINEL_API, what=f"reading Sentinel {kind} {name}"))
-
-    def list_sentinel(self, workspace_id: str, kind: str) -> list[dict[str, Any]]:
-        path = f"{workspace_id}/providers/Microsoft.SecurityInsights/{kind}"
-        answer = self.request("GET", path, SENTINEL_API, what=f"listing Sentinel {kind}")
-        return list(answer.get("value", [])) if isinstance(answer, dict) else []
-
-    def put_sentinel(self, workspace_id: str, kind: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        path = f"{workspace_id}/providers/Microsoft.SecurityInsights/{kind}/{name}"
-        return dict(self.request("PUT", path, SENTINEL_API, body=body, what=f"writing Sentinel {kind} {name}"))
-
-    def delete_sentinel(self, workspace_id: str, kind: str, name: str) -> None:
-        path = f"{workspace_id}/providers/Microsoft.SecurityInsights/{kind}/{name}"
-        _ignore_missing(lambda: self.request("DELETE", path, SENTINEL_API, what=f"deleting Sentinel {kind} {name}"))
+def _short(resource_id: str) -> str:
+    """``dataConnectors/name`` from a resource id: enough to say what was being done."""
+    return "/".join(resource_id.rstrip("/").split("/")[-2:])
 
 
 def _as_bytes(body: dict[str, Any]) -> io.BytesIO:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from azure.core.credentials import TokenCredential
@@ -23,7 +24,14 @@ from deployer.azure.transport import retrying
 from deployer.errors import AzureAuthError
 from deployer.retry import RetryPolicy
 
-__all__ = ["TokenCredential", "client_secret_credential", "credential_for", "signed_in_object_id"]
+__all__ = [
+    "SignedIn",
+    "TokenCredential",
+    "client_secret_credential",
+    "credential_for",
+    "principal_from_claims",
+    "signed_in",
+]
 
 
 def credential_for(kind: str, *, tenant_id: str) -> TokenCredential:
@@ -49,8 +57,40 @@ def client_secret_credential(
     return ClientSecretCredential(tenant_id, client_id, client_secret, **kwargs)
 
 
-def signed_in_object_id(credential: TokenCredential, cloud: AzureCloud, *, retry: RetryPolicy | None = None) -> str:
-    """The ``oid`` claim of an ARM token: the object id of whoever is signed in.
+@dataclass(frozen=True)
+class SignedIn:
+    """Who is signed in: the object id, and the role-assignment principal type (``""`` when unknown)."""
+
+    object_id: str
+    principal_type: str
+
+
+#: The token's ``idtyp`` claim (Entra ID access tokens, v1 and v2) as a role-assignment ``principalType``.
+_PRINCIPAL_TYPES = {"app": "ServicePrincipal", "user": "User"}
+
+
+def principal_from_claims(claims: dict[str, Any]) -> SignedIn:
+    """The principal an ARM token was issued to.
+
+    ``idtyp`` says ``app`` for an application (service principal, managed identity, workload identity)
+    and ``user`` for a person; without it (older tokens) a token that names a user (``upn``, ``scp``) is a
+    user's. An unknown type stays ``""``, so the role assignment omits it and Azure works it out.
+
+    :raises AzureAuthError: the token has no ``oid``.
+    """
+    if not claims.get("oid"):
+        raise AzureAuthError(
+            "the Azure token has no object id (oid claim)",
+            remedy="set validation.principal_object_id to the object id of the principal that sends validation records",
+        )
+    kind = str(claims.get("idtyp", "")).lower()
+    if not kind and (claims.get("upn") or claims.get("scp")):
+        kind = "user"
+    return SignedIn(str(claims["oid"]), _PRINCIPAL_TYPES.get(kind, ""))
+
+
+def signed_in(credential: TokenCredential, cloud: AzureCloud, *, retry: RetryPolicy | None = None) -> SignedIn:
+    """Who the credential signs in as, from the claims of an ARM token.
 
     Only our own token's claims are read, so its signature need not be checked here.
 
@@ -65,9 +105,9 @@ def signed_in_object_id(credential: TokenCredential, cloud: AzureCloud, *, retry
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return str(claims["oid"])
-    except (IndexError, KeyError, ValueError) as exc:
+    except (IndexError, ValueError) as exc:
         raise AzureAuthError(
-            "the Azure token has no object id (oid claim)",
+            "the Azure token is not a JWT; its object id cannot be read",
             remedy="set validation.principal_object_id to the object id of the principal that sends validation records",
         ) from exc
+    return principal_from_claims(claims if isinstance(claims, dict) else {})

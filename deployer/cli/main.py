@@ -22,6 +22,7 @@ from deployer.cli import (
     emulator_cmd,
     health,
     plan,
+    preflight,
     validate,
 )
 from deployer.cli._common import State, command_name
@@ -69,6 +70,7 @@ def cli(ctx: click.Context, debug: bool, verbosity: int, debug_sdk: bool, envs_d
 for command in (
     deploy.deploy,
     plan.plan,
+    preflight.preflight,
     destroy.destroy,
     check_token.check_token,
     validate.validate,

@@ -13,6 +13,7 @@ from deployer.backfill import BackfillResult
 from deployer.cli.failures import Failure
 from deployer.health.render import health_json, health_markdown, print_health
 from deployer.pipeline import RunReport
+from deployer.provision import describe_counts
 from deployer.redaction import redact, redact_data
 
 __all__ = ["RUN_SCHEMA", "emit", "failure_json", "run_json", "run_markdown"]
@@ -38,6 +39,12 @@ def run_json(report: RunReport) -> dict[str, Any]:
         "status": report.status,
         "exit_code": report.exit_code,
         "steps": [{"name": s.name, "status": s.status, "detail": s.detail, "seconds": s.seconds} for s in report.steps],
+        "preflight": None
+        if report.preflight is None
+        else [
+            {"id": c.id, "title": c.title, "status": c.status, "detail": c.detail, "remedy": c.remedy}
+            for c in report.preflight
+        ],
         "plan": None
         if report.plan is None
         else [
@@ -87,8 +94,9 @@ def failure_json(
         "status": "failed",
         "exit_code": failure.exit_code,
         "steps": [],
+        "preflight": None,
         "plan": None,
-        "changes": {"created": 0, "updated": 0, "deleted": 0},
+        "changes": {"created": 0, "updated": 0, "deleted": 0, "adopted": 0},
         "token": None,
         "validation": None,
         "health": None,
@@ -143,6 +151,13 @@ def backfill_json(b: BackfillResult) -> dict[str, Any]:
 
 def run_markdown(report: RunReport) -> str:
     lines = [f"## miro-sentinel {report.command}: `{report.environment}` ({report.engine} engine)", ""]
+    if report.preflight is not None:
+        lines += ["| Prerequisite | Status | Detail | Remedy |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"| {c.title} | {c.status} | {c.detail.replace('|', '/')} | {c.remedy.replace('|', '/')} |"
+            for c in report.preflight
+        ]
+        lines.append("")
     if report.plan is not None:
         if report.plan.changes:
             lines += ["| Action | Resource | Detail |", "| --- | --- | --- |"]
@@ -152,7 +167,7 @@ def run_markdown(report: RunReport) -> str:
         lines.append("")
     if report.applied is not None:
         c = report.changes()
-        lines += [f"Applied: **{c['created']} created, {c['updated']} updated, {c['deleted']} deleted**.", ""]
+        lines += [f"Applied: **{describe_counts(c, done=True)}**.", ""]
     if report.validation is not None:
         lines += [f"Validation record: {report.validation.detail}.", ""]
     if report.health is not None:
@@ -166,6 +181,9 @@ def _print_text(report: RunReport, console: Console) -> None:
     for step in report.steps:
         style = {"ok": "green", "failed": "bold red", "skipped": "dim"}.get(step.status, "")
         console.print(Text.assemble((f"{step.status:>7} ", style), (f"{step.name:<11}", "bold"), f" {step.detail}"))
+    if report.preflight is not None and report.command == "preflight":
+        for check in report.preflight:
+            console.print(f"        {check.status:>7}  {check.line()}")
     if report.plan is not None and report.command == "plan":
         for change in report.plan.changes:
             console.print(
@@ -173,7 +191,7 @@ def _print_text(report: RunReport, console: Console) -> None:
             )
     if report.applied is not None:
         c = report.changes()
-        console.print(f"changes: {c['created']} created, {c['updated']} updated, {c['deleted']} deleted")
+        console.print(f"changes: {describe_counts(c, done=True)}")
     if report.validation is not None:
         v = report.validation
         latency = f"; latency {v.latency_seconds:.1f} s" if v.latency_seconds is not None else ""

@@ -144,7 +144,11 @@ class ValidationSettings:
         default="", metadata=_meta(optional_guid, "who sends it; empty = the signed-in principal (from its token)")
     )
     principal_type: str = field(
-        default="ServicePrincipal", metadata=_meta(choice("ServicePrincipal", "User", "Group"), "kind of principal")
+        default="",
+        metadata=_meta(
+            optional(choice("ServicePrincipal", "User", "Group")),
+            "kind of principal; empty = from the signed-in token, or left to Azure for a given object id",
+        ),
     )
     role_propagation_timeout_seconds: float = field(
         default=1800.0, metadata=_meta(in_range(0, 7200), "retry 403 this long")

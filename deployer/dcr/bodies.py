@@ -192,11 +192,12 @@ def role_assignment_name(scope: str, principal_id: str, role_id: str = MONITORIN
 
 
 def role_assignment_body(*, subscription_id: str, principal_id: str, principal_type: str) -> dict[str, Any]:
-    """``Microsoft.Authorization/roleAssignments`` (api-version 2022-04-01): Monitoring Metrics Publisher."""
-    return {
-        "properties": {
-            "roleDefinitionId": role_definition_id(subscription_id),
-            "principalId": principal_id,
-            "principalType": principal_type,
-        }
-    }
+    """``Microsoft.Authorization/roleAssignments`` (api-version 2022-04-01): Monitoring Metrics Publisher.
+
+    An empty ``principal_type`` is left out: Azure then works the type out itself (a wrong one is refused
+    with 400 ``UnmatchedPrincipalType``).
+    """
+    properties = {"roleDefinitionId": role_definition_id(subscription_id), "principalId": principal_id}
+    if principal_type:
+        properties["principalType"] = principal_type
+    return {"properties": properties}

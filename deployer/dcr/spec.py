@@ -18,6 +18,8 @@ from kqlengine import KqlColumn, normalize_kql_type
 
 __all__ = [
     "DEFAULT_DCR_DIR",
+    "STREAM_COLUMN_TYPES",
+    "TABLE_COLUMN_TYPES",
     "DcrSpec",
     "Sample",
     "StreamSpec",
@@ -42,6 +44,12 @@ def _default_dir() -> Path:
 
 #: ``dcr/`` at the repository root (or its copy inside an installed wheel).
 DEFAULT_DCR_DIR = _default_dir()
+
+#: The column types Azure accepts, as its specs spell them: a table's (Tables API ``Column.type``) and a
+#: DCR stream declaration's (``ColumnDefinition.type``). Azure answers ``dateTime`` for table columns, so
+#: types compare case-insensitively; no other spelling (``bool``, ``double``) and no other type is taken.
+TABLE_COLUMN_TYPES = ("string", "int", "long", "real", "boolean", "dateTime", "guid", "dynamic")
+STREAM_COLUMN_TYPES = ("string", "int", "long", "real", "boolean", "datetime", "dynamic")
 
 #: Pinned ``now()`` for samples, so rows that fall back to ingestion time are reproducible.
 DEFAULT_SAMPLE_NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -129,25 +137,28 @@ def read_json(path: Path) -> Any:
         ) from exc
 
 
-def _columns(raw: Any, path: Path, *, what: str) -> list[dict[str, Any]]:
+def _columns(raw: Any, path: Path, *, what: str, types: tuple[str, ...]) -> list[dict[str, Any]]:
     if not isinstance(raw, dict) or not isinstance(raw.get("columns"), list) or not raw["columns"]:
         raise InputError(f"{path}: expected an object with a non-empty 'columns' list ({what})", path=str(path))
+    accepted = {t.lower() for t in types}
     cols: list[dict[str, Any]] = []
     for i, col in enumerate(raw["columns"]):
         if not isinstance(col, dict) or not isinstance(col.get("name"), str) or not isinstance(col.get("type"), str):
             raise InputError(f"{path}: columns[{i}] needs a string 'name' and 'type'", path=str(path))
-        try:
-            col = {**col, "type": normalize_kql_type(col["type"])}
-        except ValueError as exc:
-            raise InputError(f"{path}: columns[{i}] ({col['name']}): {exc}", path=str(path)) from exc
-        cols.append(col)
+        if col["type"].lower() not in accepted:
+            raise InputError(
+                f"{path}: columns[{i}] ({col['name']}): {col['type']!r} is not a {what} column type Azure accepts "
+                f"({', '.join(types)})",
+                path=str(path),
+            )
+        cols.append({**col, "type": normalize_kql_type(col["type"])})
     return cols
 
 
 def load_table(path: Path) -> TableSpec:
     """Load a table definition (``dcr/table.json`` shape)."""
     raw = read_json(path)
-    cols = _columns(raw, path, what="table")
+    cols = _columns(raw, path, what="table", types=TABLE_COLUMN_TYPES)
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         raise InputError(f"{path}: 'name' must be the table name", path=str(path))
@@ -161,7 +172,7 @@ def load_table(path: Path) -> TableSpec:
 def load_stream(path: Path) -> StreamSpec:
     """Load a stream declaration (``dcr/stream.json`` shape)."""
     raw = read_json(path)
-    cols = _columns(raw, path, what="stream declaration")
+    cols = _columns(raw, path, what="stream", types=STREAM_COLUMN_TYPES)
     name = raw.get("name")
     if not isinstance(name, str) or not name.startswith("Custom-"):
         raise InputError(f"{path}: 'name' must be a custom stream name starting with 'Custom-'", path=str(path))

@@ -13,12 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from deployer import resources
 from deployer.azure.arm import ArmClient
-from deployer.azure.engine import differences
 from deployer.azure.query import QueryClient
 from deployer.config import Settings
 from deployer.dcr import bodies
 from deployer.dcr.spec import DcrSpec
+from deployer.drift import differences
 from deployer.errors import DeployerError, ExternalError, MiroError, ResourceNotFound, from_exception
 from deployer.health.model import CheckResult, Status
 from deployer.miro.token_check import TokenCheck
@@ -48,6 +49,10 @@ class HealthContext:
     token_check: TokenCheck | DeployerError | None
     validation: ValidationResult | None
     outputs_error: DeployerError | None = None
+
+    def resource(self, kind: resources.Kind) -> resources.Resource:
+        """The deployment's resource of ``kind``, from the one resource table."""
+        return resources.by_key(resources.Deployment(self.target, self.spec), kind.key)
 
 
 def _result(check_id: str, title: str, status: Status, detail: str, remedy: str = "", /, **data: Any) -> CheckResult:
@@ -89,8 +94,8 @@ def check_miro_token(ctx: HealthContext) -> CheckResult:
 
 
 def check_table(ctx: HealthContext) -> CheckResult:
-    t, name = ctx.target, ctx.spec.table.name
-    table = _arm(ctx).get_table(t.workspace_resource_group, t.workspace_name, name)
+    name = ctx.spec.table.name
+    table = ctx.resource(resources.TABLE).get(_arm(ctx))
     schema = table.get("properties", {}).get("schema", {})
     actual = {str(c["name"]): str(c["type"]).lower() for c in schema.get("columns", [])}
     wanted = {c.name: c.type for c in ctx.spec.table.columns}
@@ -116,7 +121,7 @@ def check_table(ctx: HealthContext) -> CheckResult:
 
 def check_dce(ctx: HealthContext) -> CheckResult:
     t = ctx.target
-    dce = _arm(ctx).get_dce(t.resource_group, t.dce_name)
+    dce = ctx.resource(resources.DCE).get(_arm(ctx))
     props = dce.get("properties", {})
     endpoint = (props.get("logsIngestion") or {}).get("endpoint", "")
     state = props.get("provisioningState", "Succeeded")
@@ -131,16 +136,9 @@ def check_dce(ctx: HealthContext) -> CheckResult:
 
 
 def check_dcr(ctx: HealthContext) -> CheckResult:
-    t, spec = ctx.target, ctx.spec
-    dcr = _arm(ctx).get_dcr(t.resource_group, t.dcr_name)
-    wanted = bodies.dcr_body(
-        spec,
-        location=t.location,
-        dce_id=t.dce_resource_id,
-        workspace_resource_id=t.workspace_resource_id,
-        tags=t.tags,
-        token_version=t.token_version,
-    )["properties"]
+    t, spec, rule = ctx.target, ctx.spec, ctx.resource(resources.DCR)
+    dcr = rule.get(_arm(ctx))
+    wanted = rule.kind.comparable(rule.body())["properties"]
     drift = differences(wanted, dcr.get("properties", {}))
     if drift:
         named = ", ".join(_friendly(d) for d in drift)
@@ -186,7 +184,7 @@ def check_connector(ctx: HealthContext) -> CheckResult:
     t, arm = ctx.target, _arm(ctx)
     title = "Sentinel connector"
     try:
-        arm.get_sentinel(t.workspace_resource_id, "dataConnectorDefinitions", t.connector_definition_name)
+        ctx.resource(resources.CONNECTOR_DEFINITION).get(arm)
     except ResourceNotFound:
         return _result(
             "connector",
@@ -195,7 +193,7 @@ def check_connector(ctx: HealthContext) -> CheckResult:
             f"connector definition {t.connector_definition_name} is missing",
             "run `miro-sentinel deploy`",
         )
-    connector = arm.get_sentinel(t.workspace_resource_id, "dataConnectors", t.connector_name)
+    connector = ctx.resource(resources.CONNECTOR).get(arm)
     props = {str(k).lower(): v for k, v in connector.get("properties", {}).items()}
     problems = []
     if str(connector.get("kind", "")) != "RestApiPoller":
@@ -272,7 +270,7 @@ def _connector_is_young(ctx: HealthContext) -> bool:
     if ctx.arm is None:
         return False
     try:
-        connector = ctx.arm.get_sentinel(ctx.target.workspace_resource_id, "dataConnectors", ctx.target.connector_name)
+        connector = ctx.resource(resources.CONNECTOR).get(ctx.arm)
     except DeployerError:
         return False
     created = (connector.get("systemData") or {}).get("createdAt")
@@ -466,23 +464,42 @@ def check_validation(ctx: HealthContext) -> CheckResult:
 def check_other_feeds(ctx: HealthContext) -> CheckResult:
     title, arm, t = "Other Miro feeds", _arm(ctx), ctx.target
     table = ctx.spec.table.name
+    connectors = ctx.resource(resources.CONNECTOR)
+    others = [
+        c
+        for c in arm.list_resources(connectors.collection_id, connectors.kind.api_version)
+        if c.get("name") != t.connector_name
+    ]
+    fed = {
+        str(((c.get("properties") or {}).get("dcrConfig") or {}).get("dataCollectionRuleImmutableId", "")).lower()
+        for c in others
+    }
     found: list[str] = []
+    idle: list[str] = []
     for dcr in arm.list_dcrs():
         tags = dcr.get("tags") or {}
         if tags.get("managed-by") == "miro-sentinel" and dcr.get("name") == t.dcr_name:
             continue
-        flows = (dcr.get("properties") or {}).get("dataFlows") or []
-        if any(f.get("outputStream") == f"Custom-{table}" for f in flows):
-            found.append(f"DCR {dcr.get('name')} also writes to {table}")
-    for connector in arm.list_sentinel(t.workspace_resource_id, "dataConnectors"):
-        props = connector.get("properties") or {}
-        if connector.get("name") != t.connector_name and props.get("connectorDefinitionName") == CONTENT_HUB_DEFINITION:
+        props = dcr.get("properties") or {}
+        if any(f.get("outputStream") == f"Custom-{table}" for f in props.get("dataFlows") or []):
+            # A rule alone stores nothing; it duplicates events only while something sends to it.
+            sent_to = str(props.get("immutableId", "")).lower() in fed
+            (found if sent_to else idle).append(f"DCR {dcr.get('name')} also writes to {table}")
+    for connector in others:
+        if (connector.get("properties") or {}).get("connectorDefinitionName") == CONTENT_HUB_DEFINITION:
             found.append(f"connector {connector.get('name')} (the Content Hub Miro solution) also polls Miro")
     if found:
         return _result(
             "other_feeds", title, Status.FAIL, "; ".join(found) + ": every event would be stored twice",
             "keep one feed: remove the Content Hub connector (Sentinel > Data connectors) or run `miro-sentinel destroy`",
             feeds=found,
+        )  # fmt: skip
+    if idle:
+        return _result(
+            "other_feeds", title, Status.WARN,
+            "; ".join(idle) + " (no Sentinel connector sends to it now, but anything that does stores events twice)",
+            "delete the rule if nothing uses it (left by the Content Hub Miro solution, for instance)",
+            feeds=idle,
         )  # fmt: skip
     legacy = [
         x["name"]

@@ -7,34 +7,52 @@ Each environment gets a working directory of its own::
     <work_dir>/tf-data/    TF_DATA_DIR: providers, modules, backend settings
     <work_dir>/state/      terraform.tfstate, for the local backend only
 
+Before a plan, resources that exist in Azure but not in the state (the Content Hub solution's table, a
+deployment made with the arm engine) get an ``import`` block in ``config/`` (:data:`IMPORTS_FILE`), so
+the plan adopts them rather than failing on "already exists". Plans name their changes through the
+resource table (:mod:`deployer.resources`), as the arm engine does.
+
 The Miro token only ever goes into the terraform child's environment (``TF_VAR_miro_token``).
 """
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from deployer import resources
 from deployer.dcr.spec import DcrSpec
-from deployer.errors import ConfigError, ConfigProblem, TerraformError
+from deployer.errors import ConfigError, ConfigProblem, TerraformAuthError, TerraformError, TerraformProviderUnavailable
 from deployer.provision import (
     ApplyResult,
     Change,
     DeploymentOutputs,
     Engine,
+    PreflightCheck,
     ProgressCallback,
     ProvisionPlan,
     Target,
 )
+from deployer.resources import Deployment
+from deployer.survey import Survey, refuse_blocked
 from deployer.terraform.backend import BackendSettings
 from deployer.terraform.results import PlanResult
 from deployer.terraform.runner import TerraformRunner, Timeouts
 
-__all__ = ["CONNECTOR_ADDRESS", "DEFAULT_TERRAFORM_DIR", "TOKEN_VARIABLE", "TerraformEngine", "target_variables"]
+__all__ = [
+    "DEFAULT_TERRAFORM_DIR",
+    "IMPORTS_FILE",
+    "TOKEN_VARIABLE",
+    "TerraformEngine",
+    "import_blocks",
+    "target_variables",
+]
 
 #: The repository's ``terraform/`` root configuration.
 DEFAULT_TERRAFORM_DIR = Path(__file__).resolve().parents[2] / "terraform"
@@ -42,13 +60,20 @@ DEFAULT_TERRAFORM_DIR = Path(__file__).resolve().parents[2] / "terraform"
 #: The Terraform variable that receives the Miro token (ephemeral, write-only).
 TOKEN_VARIABLE = "miro_token"
 
-#: The resource that holds the token; creating or updating it needs the token.
-CONNECTOR_ADDRESS = "module.pipeline.azapi_resource.connector"
+#: Generated into the configuration copy: one ``import`` block per resource to adopt.
+IMPORTS_FILE = "miro_sentinel_imports.tf"
 
 _COPY_IGNORE = shutil.ignore_patterns(
     ".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*.tfplan", "*.auto.tfvars.json", "__pycache__"
 )
 _LOCK_FILE = ".terraform.lock.hcl"
+
+#: What ``terraform init`` says when the state container is missing or the identity lacks a data role.
+_STATE_UNREACHABLE = re.compile(
+    r"AuthorizationPermissionMismatch|AuthorizationFailure|ContainerNotFound|StorageAccountNotFound"
+    r"|Failed to get existing workspaces|no such host",
+    re.I,
+)
 
 
 def target_variables(target: Target, *, table_name: str, create_resource_group: bool = False) -> dict[str, Any]:
@@ -81,8 +106,6 @@ class TerraformEngine:
     """
 
     name = "terraform"
-    #: The resource holding the token; creating or updating it without a token is refused at plan time.
-    connector_address = CONNECTOR_ADDRESS
 
     def __init__(
         self,
@@ -100,9 +123,14 @@ class TerraformEngine:
         lock_timeout: int = 0,
         plan_only: bool = False,
         env: Mapping[str, str],
+        survey: Callable[[], Survey] | None = None,
     ) -> None:
         self.target = target
         self.spec = spec
+        self._deployment = Deployment(target, spec)
+        self._survey = survey
+        #: Where ``terraform/`` keeps each kind of resource (a test's stand-in configuration may differ).
+        self.addresses: dict[str, str] = {k.key: k.terraform_address for k in resources.KINDS}
         self._token = token
         self.work_dir = Path(work_dir)
         self.backend = backend
@@ -121,6 +149,7 @@ class TerraformEngine:
         )
         self._prepared = False
         self._pending: tuple[ProvisionPlan, PlanResult] | None = None
+        self._blocked: Survey | None = None
 
     def __enter__(self) -> TerraformEngine:
         return self
@@ -148,7 +177,10 @@ class TerraformEngine:
         """Apply the saved plan that :meth:`plan` returned as ``plan``; nothing is applied without changes.
 
         :raises ConfigError: the plan creates or updates the connector, and there is no token.
+        :raises UsageError: Azure would refuse part of it (a table column's type would change).
         """
+        if self._blocked is not None:
+            refuse_blocked(self._blocked)
         self._apply_pending(plan, destroy=False)
         return ApplyResult(changes=plan.changes, outputs=self.outputs())
 
@@ -160,6 +192,31 @@ class TerraformEngine:
         """Apply the saved destroy plan that :meth:`plan_destroy` returned; returns what was deleted."""
         self._apply_pending(plan, destroy=True)
         return plan
+
+    def preflight(self) -> tuple[PreflightCheck, ...]:
+        """Whether the state can be read: ``terraform init`` against the backend, which lists the container."""
+        title, b = "Terraform state", self.backend
+        if b.kind != "azurerm":
+            return (PreflightCheck("state", title, "skipped", "kept in a local file"),)
+        where = f"container {b.container_name} of storage account {b.storage_account_name}"
+        try:
+            self._prepare()
+        except TerraformProviderUnavailable as exc:
+            return (PreflightCheck("state", title, "skipped", f"could not check: {exc.message}", exc.remedy),)
+        except TerraformError as exc:
+            if not (isinstance(exc, TerraformAuthError) or _STATE_UNREACHABLE.search(exc.message)):
+                return (PreflightCheck("state", title, "skipped", f"could not check: {exc.message}", exc.remedy),)
+            return (
+                PreflightCheck(
+                    "state",
+                    title,
+                    "failed",
+                    f"{where} cannot be read with this identity: {exc.message.splitlines()[0]}",
+                    "sign in (az login, or azure/login in GitHub Actions) as an identity with Storage Blob Data "
+                    "Contributor on the container (Storage Blob Data Reader to plan), and check terraform.state_* settings",
+                ),
+            )
+        return (PreflightCheck("state", title, "ok", f"{where} is readable"),)
 
     def outputs(self) -> DeploymentOutputs:
         """Ids and endpoints from the environment's state.
@@ -188,15 +245,22 @@ class TerraformEngine:
         if self._pending is not None:
             self._runner.discard(self._pending[1])
             self._pending = None
+        found = self._survey() if self._survey is not None and not destroy else None
+        self._blocked = found if found is not None and found.blockers else None
+        self._write_imports(found)
+        # What exists under another id (a role granted by hand) is taken as is: Terraform leaves it alone.
+        apart = [f for f in found.findings if f.elsewhere] if found is not None else []
+        target = self.target
+        if any(f.resource.kind is resources.ROLE_ASSIGNMENT for f in apart):
+            target = replace(target, create_role_assignment=False)
         saved = self._runner.plan(
-            target_variables(
-                self.target, table_name=self.spec.table.name, create_resource_group=self.create_resource_group
-            ),
+            target_variables(target, table_name=self.spec.table.name, create_resource_group=self.create_resource_group),
             secrets=self._secrets(),
             destroy=destroy,
             lock=not self.plan_only,
         )
-        provision_plan = saved.to_provision_plan(self.name)
+        named = [self._named(c.to_change(), found) for c in saved.changes]
+        provision_plan = ProvisionPlan(self.name, (*named, *(c for f in apart if (c := f.change()) is not None)))
         if self._token is None:
             # The token is only ever written: a plan without it shows the same changes, and marks the one
             # that deploy cannot make without it.
@@ -211,7 +275,38 @@ class TerraformEngine:
 
     def _needing_token(self, plan: ProvisionPlan) -> tuple[Change, ...]:
         """The changes that write the connector, which Sentinel accepts only with the token."""
-        return tuple(c for c in plan.changes if c.address == self.connector_address and c.action != "delete")
+        connector = resources.by_key(self._deployment, resources.CONNECTOR.key).address
+        return tuple(c for c in plan.changes if c.address == connector and c.action not in ("delete", "adopt"))
+
+    def _named(self, change: Change, found: Survey | None) -> Change:
+        """``change`` under the resource table's address, as the arm engine names it."""
+        kind = next((k for k, address in self.addresses.items() if address == change.address), None)
+        if kind is None:
+            return change
+        r = resources.by_key(self._deployment, kind)
+        blocker = next((f.blocker for f in found.findings if f.resource.kind.key == kind), "") if found else ""
+        detail = "; ".join(x for x in (change.detail, blocker) if x)
+        return Change(r.address, change.action, r.kind.arm_type, detail)
+
+    def _write_imports(self, found: Survey | None) -> None:
+        """An ``import`` block for each resource that exists in Azure but not in the state; none otherwise."""
+        path = self.config_dir / IMPORTS_FILE
+        # Only the resource at our id: a role granted under another name is taken as is, not imported.
+        existing = (
+            {f.resource.kind.key: f.resource for f in found.findings if f.current is not None and not f.elsewhere}
+            if found
+            else {}
+        )
+        if not existing:
+            path.unlink(missing_ok=True)
+            return
+        managed = self._runner.managed_addresses()
+        wanted = {self.addresses[k]: r for k, r in existing.items() if self.addresses[k] not in managed}
+        blocks = import_blocks(wanted)
+        if blocks:
+            path.write_text(blocks, encoding="utf-8")
+        else:
+            path.unlink(missing_ok=True)
 
     def _apply_pending(self, plan: ProvisionPlan, *, destroy: bool) -> None:
         """Apply the saved plan behind ``plan`` (once); a plan that would change nothing is only discarded."""
@@ -265,6 +360,16 @@ class TerraformEngine:
         backend_config = self.backend.write(self.config_dir, state_path="../state/terraform.tfstate")
         self._runner.init(backend_config=backend_config)
         self._prepared = True
+
+
+def import_blocks(adopt: Mapping[str, resources.Resource]) -> str:
+    """Terraform ``import`` blocks: each address takes the existing resource (azapi: id with api-version)."""
+    blocks = [
+        f"import {{\n  to = {address}\n  id = {json.dumps(f'{r.resource_id}?api-version={r.kind.api_version}')}\n}}\n"
+        for address, r in sorted(adopt.items())
+    ]
+    header = "# Generated by miro-sentinel before each plan: resources that exist but are not in the state yet.\n"
+    return header + "\n".join(blocks) if blocks else ""
 
 
 if TYPE_CHECKING:  # mypy proves the engine implements the contract the pipeline uses

@@ -35,9 +35,16 @@ class ResourceChange:
     arm_type: str | None = None
     #: For a replacement, the attribute paths that force it (e.g. ``name``).
     replace_paths: tuple[str, ...] = ()
+    #: An ``import`` block takes an existing resource into the state (its action is then ``adopt``).
+    imported_from: str = ""
+    #: For an import, whether the resource is then also updated.
+    updated: bool = False
 
     def to_change(self) -> Change:
         detail = f"replaced because {', '.join(self.replace_paths)} changed" if self.replace_paths else ""
+        if self.imported_from:
+            then = "; then updated to match" if self.updated else ""
+            detail = f"exists, not created by miro-sentinel: adopt existing (imported into the state){then}"
         return Change(self.address, self.action, self.arm_type or self.resource_type, detail)
 
 
@@ -107,12 +114,16 @@ def parse_plan(show: Mapping[str, Any], *, plan_file: Path | None = None, destro
     """A :class:`PlanResult` from ``terraform show -json <plan>``.
 
     No-ops, reads (data sources) and ``forget`` (removed from state, kept in Azure) are left out:
-    they change nothing in Azure.
+    they change nothing in Azure. An import (no-op or update) is ``adopt``.
     """
     changes = []
     for entry in show.get("resource_changes") or []:
         change = entry.get("change") or {}
-        action = _ACTIONS.get(tuple(change.get("actions") or ()))
+        actions = tuple(change.get("actions") or ())
+        importing = change.get("importing") if isinstance(change.get("importing"), dict) else None
+        action = _ACTIONS.get(actions)
+        if importing is not None and actions in (("no-op",), ("update",)):
+            action = "adopt"
         if action is None or entry.get("mode") == "data":
             continue
         changes.append(
@@ -122,6 +133,8 @@ def parse_plan(show: Mapping[str, Any], *, plan_file: Path | None = None, destro
                 action=action,
                 arm_type=_arm_type(change) if str(entry.get("type", "")).startswith("azapi_") else None,
                 replace_paths=_replace_paths(change) if action == "replace" else (),
+                imported_from=str(importing.get("id", "")) if importing is not None else "",
+                updated=importing is not None and actions == ("update",),
             )
         )
     output_changes = tuple(

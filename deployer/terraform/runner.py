@@ -262,6 +262,15 @@ class TerraformRunner:
             raise TerraformError("terraform output -json did not print JSON", command=result.command) from exc
         return parse_outputs(document)
 
+    def managed_addresses(self) -> frozenset[str]:
+        """Addresses of the managed resources in state (``show -json``); empty before the first apply."""
+        result = self._checked(["show", "-json", "-no-color"], timeout=self.timeouts.output, secrets={}, stream=False)
+        try:
+            document = json.loads(result.stdout or "{}")
+        except json.JSONDecodeError as exc:
+            raise TerraformError("terraform show -json did not print JSON", command=result.command) from exc
+        return frozenset(_managed(document.get("values", {}).get("root_module", {})))
+
     @staticmethod
     def discard(plan: PlanResult) -> None:
         """Delete a saved plan without applying it."""
@@ -357,6 +366,13 @@ class TerraformRunner:
             stdout=redact(result.stdout),
             stderr=redact(result.stderr),
         )
+
+
+def _managed(module: Mapping[str, Any]) -> list[str]:
+    found = [str(r["address"]) for r in module.get("resources") or [] if r.get("mode") == "managed"]
+    for child in module.get("child_modules") or []:
+        found += _managed(child)
+    return found
 
 
 def _progress_lines(line: str) -> list[str]:

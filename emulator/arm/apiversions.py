@@ -34,6 +34,7 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     "roleAssignments": ("2022-04-01",),
     # What the Azure CLI asks for (az role ...), besides the spec's stable versions.
     "roleDefinitions": ("2018-01-01-preview", "2022-04-01", "2022-05-01-preview"),
+    "permissions": ("2022-04-01",),
     "metrics": ("2018-01-01", "2021-05-01", "2023-10-01", "2024-02-01"),
 }
 

@@ -273,6 +273,12 @@ class ArmResponses:
         found = self.arm.roles.list(_caller(call), self._scope(call), call.arg("$filter"))
         return Reply(200, {"value": [r.to_dict() for r in found]})
 
+    def list_permissions(self, call: Call) -> Reply:
+        """The caller's own permissions on a resource group (needs no role: anyone may ask about themselves)."""
+        require_api_version(call, "permissions")
+        group = self.arm.workspaces.resource_group(call.params["subscriptionId"], call.params["resourceGroupName"])
+        return Reply(200, {"value": self.arm.roles.permissions(_caller(call).object_id, group.id)})
+
     # --- cloud metadata -------------------------------------------------------------------------------
 
     def get_metadata_endpoints(self, call: Call) -> Reply:

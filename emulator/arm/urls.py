@@ -120,6 +120,12 @@ def service(cloud: Cloud) -> Service:
             route(
                 "GET", _RG + _DCR + "/{name}/providers/Microsoft.Insights/metrics", r.get_rule_metrics, "Metrics_List"
             ),
+            route(
+                "GET",
+                _RG + "/providers/Microsoft.Authorization/permissions",
+                r.list_permissions,
+                "Permissions_ListForResourceGroup",
+            ),
             route("GET", _ROLE_DEFINITIONS, t.list_role_definitions, "RoleDefinitions_List"),
             route("GET", _ROLE_DEFINITIONS + "/{roleDefinitionId}", t.get_role_definition, "RoleDefinitions_Get"),
             *(

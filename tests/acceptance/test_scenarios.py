@@ -1,7 +1,7 @@
 """The scenarios that matter, written once: against the local cloud by default, against a real tenant
 and Miro organisation with ``make acceptance ENV=NAME`` (see ``conftest.py``).
 
-They run in order on one environment: deploy from scratch, a second deploy that changes nothing,
+They run in order on one environment: preflight, deploy from scratch, a second deploy that changes nothing,
 validate, health, the token checks, and destroy last.
 """
 
@@ -18,6 +18,13 @@ def checks(document: dict[str, Any]) -> dict[str, str]:
     return {c["id"]: c["status"] for c in document["health"]["checks"]}
 
 
+def test_preflight_finds_every_prerequisite(target: Target) -> None:
+    run = target.cli("preflight", "--env", target.env_name, "--output", "json")
+    assert run.code == 0, run.stderr
+    failed = [c for c in run.json()["preflight"] if c["status"] == "failed"]
+    assert failed == []
+
+
 def test_deploy_ends_healthy(target: Target) -> None:
     run = target.cli("deploy", "--env", target.env_name, "--yes", "--output", "json")
     assert run.code == 0, run.stderr
@@ -29,7 +36,7 @@ def test_deploy_ends_healthy(target: Target) -> None:
 def test_a_second_deploy_changes_nothing(target: Target) -> None:
     run = target.cli("deploy", "--env", target.env_name, "--yes", "--output", "json")
     assert run.code == 0, run.stderr
-    assert run.json()["changes"] == {"created": 0, "updated": 0, "deleted": 0}
+    assert run.json()["changes"] == {"created": 0, "updated": 0, "deleted": 0, "adopted": 0}
 
 
 def test_validate_sends_a_record_that_becomes_visible(target: Target) -> None:

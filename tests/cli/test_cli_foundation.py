@@ -16,7 +16,19 @@ def test_help_lists_only_working_commands(cli: CliRunner) -> None:
     assert "Exit codes: 0 healthy, 1 a check failed, 2 usage or settings error, 3 an external system failed" in text
     commands = [line.split()[0] for line in run.stdout.split("Commands:")[1].splitlines() if line.startswith("  ")]
     assert commands == sorted(
-        ["backfill", "check-token", "config", "dcr", "deploy", "destroy", "emulator", "health", "plan", "validate"]
+        [
+            "backfill",
+            "check-token",
+            "config",
+            "dcr",
+            "deploy",
+            "destroy",
+            "emulator",
+            "health",
+            "plan",
+            "preflight",
+            "validate",
+        ]
     )
 
 

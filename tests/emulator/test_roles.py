@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from local_cloud import MONITORING_METRICS_PUBLISHER, Http, Pipeline
+from local_cloud import ARM, MONITORING_METRICS_PUBLISHER, Http, Pipeline, signed_in
 
 
 def role_id(info: dict[str, Any], guid: str = MONITORING_METRICS_PUBLISHER) -> str:
@@ -152,3 +152,45 @@ def test_delete_answers_200_then_204(emulator: dict[str, Any], http: Http, pipel
     statuses = [http.arm("DELETE", path, api_version="2022-04-01").status_code for _ in range(2)]
 
     assert statuses == [200, 204]
+
+
+def permissions(http: Http, group: str, token: str | None = None) -> Any:
+    return http.arm(
+        "GET",
+        f"/subscriptions/{http.info['subscription_id']}/resourcegroups/{group}/providers/Microsoft.Authorization/permissions",
+        api_version="2022-04-01",
+        token=token,
+    )
+
+
+def test_the_permissions_api_lists_the_callers_roles_on_a_resource_group(emulator: dict[str, Any], http: Http) -> None:
+    response = permissions(http, emulator["resource_group"])
+
+    assert response.status_code == 200
+    assert response.json() == {"value": [{"actions": ["*"], "notActions": [], "dataActions": [], "notDataActions": []}]}
+
+
+def test_a_contributor_sees_that_authorization_writes_are_not_among_its_actions(
+    emulator: dict[str, Any], http: Http
+) -> None:
+    registered = http.control("POST", "/principals", {})
+    group = f"/subscriptions/{emulator['subscription_id']}/resourceGroups/{emulator['resource_group']}"
+    contributor = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+    body = {"properties": {"roleDefinitionId": role_id(emulator, contributor), "principalId": registered["object_id"]}}
+    assert assign(http, group, body).status_code == 201
+    with signed_in(emulator, registered["client_id"], registered["client_secret"]) as credential:
+        token = credential.get_token(ARM).token
+
+    response = permissions(http, emulator["resource_group"], token)
+
+    assert response.status_code == 200
+    [entry] = response.json()["value"]
+    assert entry["actions"] == ["*"]
+    assert "Microsoft.Authorization/*/Write" in entry["notActions"]
+
+
+def test_the_permissions_of_a_missing_resource_group_are_not_found(http: Http) -> None:
+    response = permissions(http, "rg-absent")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "ResourceGroupNotFound"

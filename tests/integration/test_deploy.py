@@ -29,10 +29,11 @@ def test_deploy_from_scratch_is_healthy(local_env: LocalEnv) -> None:
     document = deploy(local_env)
     jsonschema.validate(document, json.loads((REPO_ROOT / "docs/run.schema.json").read_text()))
     assert document["status"] == "healthy"
-    assert document["changes"] == {"created": 6, "updated": 0, "deleted": 0}
+    assert document["changes"] == {"created": 6, "updated": 0, "deleted": 0, "adopted": 0}
     assert [s["name"] for s in document["steps"]] == [
         "settings",
         "token",
+        "preflight",
         "plan",
         "apply",
         "validation",
@@ -67,7 +68,7 @@ def test_second_deploy_writes_nothing(local_env: LocalEnv) -> None:
     local_env.clear_requests()
     document = deploy(local_env)
     assert document["plan"] == []
-    assert document["changes"] == {"created": 0, "updated": 0, "deleted": 0}
+    assert document["changes"] == {"created": 0, "updated": 0, "deleted": 0, "adopted": 0}
     writes = [r for r in local_env.requests_log() if r["service"] in ("arm", "sentinel") and r["method"] in WRITES]
     assert writes == []
 
@@ -104,7 +105,7 @@ def test_destroy_needs_yes_without_a_terminal_and_then_leaves_nothing(local_env:
     )
     done = local_env.cli("destroy", "--env", "local", "--yes", "--output", "json")
     assert done.code == 0, done.stderr
-    assert done.json()["changes"] == {"created": 0, "updated": 0, "deleted": 6}
+    assert done.json()["changes"] == {"created": 0, "updated": 0, "deleted": 6, "adopted": 0}
     after = local_env.cli("destroy", "--env", "local", "--yes", "--output", "json").json()
     assert after["plan"] == [] and after["changes"]["deleted"] == 0
     planned = local_env.cli("plan", "--env", "local", "--output", "json").json()
@@ -204,3 +205,31 @@ def test_the_local_cloud_works_without_a_token_of_ours(local_env: LocalEnv) -> N
     run = local_env.cli("deploy", "--env", "local", "--output", "json", token=None)
     assert run.code == 0, run.stderr
     assert run.json()["token"]["organization_name"]
+
+
+def test_a_rotation_whose_connector_write_failed_is_retried_by_the_next_deploy(local_env: LocalEnv) -> None:
+    deploy(local_env)
+    rotate = ("--set", "miro.token_version=2")
+    local_env.control(
+        "POST",
+        "/faults",
+        {"method": "PUT", "path": "/dataConnectors/MiroSentinelAuditLogsPoller$", "status": 400, "message": "refused"},
+    )
+    failed = local_env.cli("deploy", "--env", "local", *rotate)
+    assert failed.code == 3
+    assert failed.errors[0].startswith("error: Azure rejected the request (400 "), failed.errors
+    local_env.control("DELETE", "/faults")
+
+    planned = local_env.cli("plan", "--env", "local", "--output", "json", *rotate).json()["plan"]
+    assert [(c["action"], c["address"], c["detail"]) for c in planned] == [
+        (
+            "update",
+            "data connector MiroSentinelAuditLogsPoller",
+            "differs at token (miro.token_version is now 2)",
+        )
+    ]
+    local_env.clear_requests()
+    assert deploy(local_env, *rotate)["status"] == "healthy"
+    writes = [(r["method"], r["path"].rsplit("/", 2)[-2]) for r in local_env.requests_log() if r["method"] == "PUT"]
+    assert writes == [("PUT", "dataConnectors"), ("PUT", "dataCollectionRules")]
+    assert local_env.cli("plan", "--env", "local", "--output", "json", *rotate).json()["plan"] == []

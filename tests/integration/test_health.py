@@ -40,7 +40,7 @@ def test_a_transform_changed_through_arm_is_named_and_deploy_puts_it_back(local_
     assert "transformKql" in planned[0]["detail"]
 
     repaired = deploy(local_env)
-    assert repaired["changes"] == {"created": 0, "updated": 1, "deleted": 0}
+    assert repaired["changes"] == {"created": 0, "updated": 1, "deleted": 0, "adopted": 0}
     assert checks(repaired)["dcr"]["status"] == "OK"
 
 

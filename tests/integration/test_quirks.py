@@ -29,7 +29,7 @@ def test_deploy_redeploy_and_health_pass_under_the_variant(local_env: LocalEnv, 
 
     local_env.clear_requests()
     second = deploy(local_env)
-    assert second["changes"] == {"created": 0, "updated": 0, "deleted": 0}
+    assert second["changes"] == {"created": 0, "updated": 0, "deleted": 0, "adopted": 0}
     writes = [r for r in local_env.requests_log() if r["service"] in ("arm", "sentinel") and r["method"] in WRITES]
     assert writes == []
 

@@ -16,6 +16,7 @@ import pytest
 
 from deployer.provision import Target
 from deployer.terraform.runner import MIN_TERRAFORM_VERSION
+from tests.support import sample_target
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -128,24 +129,4 @@ def fake_terraform(tmp_path: Path) -> Callable[[str], Path]:
 @pytest.fixture
 def target() -> Target:
     """A deployment target with every field set (names as the tests' fixtures expect)."""
-    return Target(
-        environment="test",
-        tenant_id="00000000-0000-0000-0000-000000000001",
-        subscription_id="00000000-0000-0000-0000-000000000000",
-        resource_group="rg-miro",
-        location="westeurope",
-        workspace_name="law-miro",
-        workspace_resource_group="rg-sentinel",
-        table_plan="Analytics",
-        retention_in_days=90,
-        total_retention_in_days=365,
-        dce_name="dce-miro",
-        dcr_name="dcr-miro",
-        connector_definition_name="MiroAuditLogs",
-        connector_name="MiroAuditLogsPoller",
-        validation_principal_id="11111111-1111-1111-1111-111111111111",
-        validation_principal_type="ServicePrincipal",
-        miro_api_base_url="https://api.miro.com",
-        token_version="1",
-        tags={"env": "test"},
-    )
+    return sample_target()

@@ -111,7 +111,7 @@ BODIES = {
     "module.pipeline.terraform_data.table": "table_body",
     "module.pipeline.terraform_data.data_collection_endpoint": "dce_body",
     "module.pipeline.terraform_data.this": "dcr_body",
-    "module.pipeline.terraform_data.role_assignment": "role_assignment_body",
+    "module.pipeline.terraform_data.role_assignment[0]": "role_assignment_body",
     "module.pipeline.terraform_data.connector_definition": "connector_definition_body",
     "module.pipeline.terraform_data.connector": "connector_body",
 }
@@ -133,5 +133,5 @@ def test_every_module_accepts_the_engine_variables_and_each_resource_gets_the_ar
     for address, body in BODIES.items():
         assert given[address]["body"] == expected[body], address
     assert given["module.pipeline.terraform_data.table"]["name"] == spec.table.name
-    assert given["module.pipeline.terraform_data.role_assignment"]["name"] == expected["role_assignment_name"]
+    assert given["module.pipeline.terraform_data.role_assignment[0]"]["name"] == expected["role_assignment_name"]
     assert TOKEN not in json.dumps(given)

@@ -8,16 +8,27 @@ from pathlib import Path
 
 import pytest
 
+from deployer import resources
 from deployer.dcr.spec import load_spec
 from deployer.errors import ConfigError, TerraformAuthError, TerraformError
 from deployer.provision import Change, ProvisionPlan, Target
+from deployer.resources import Deployment
+from deployer.survey import Finding, Survey
 from deployer.terraform import BackendSettings, TerraformEngine
+from deployer.terraform.engine import IMPORTS_FILE
 
 pytestmark = pytest.mark.terraform
 
 # fixtures/engine_root checks that exactly this token arrives (sha256 in a precondition).
 TOKEN = "canary-engine-7d3f0c2b"
 CONNECTOR = "module.pipeline.terraform_data.connector"
+#: Where fixtures/engine_root keeps the resources that terraform/ keeps in azapi resources.
+FIXTURE_ADDRESSES = {
+    "table": "module.pipeline.terraform_data.table",
+    "dcr": "module.pipeline.terraform_data.this",
+    "role_assignment": "module.pipeline.terraform_data.role_assignment[0]",
+}
+ROLE = "role assignment Monitoring Metrics Publisher for 11111111-1111-1111-1111-111111111111 on dcr-miro"
 
 
 @pytest.fixture
@@ -44,7 +55,7 @@ def make_engine(
             plan_only=plan_only,
             env=child_env,
         )
-        engine.connector_address = CONNECTOR
+        engine.addresses.update(FIXTURE_ADDRESSES, connector=CONNECTOR)
         engines.append(engine)
         return engine
 
@@ -62,12 +73,14 @@ def test_deploy_plans_then_applies_and_returns_the_outputs(
     result = engine.apply(plan)
 
     assert plan.engine == "terraform"
-    assert plan.counts() == {"created": 3, "updated": 0, "deleted": 0}
-    assert {c.address for c in plan.changes} == {
-        "module.pipeline.terraform_data.table",
-        "module.pipeline.terraform_data.this",
-        CONNECTOR,
-    }
+    assert plan.counts() == {"created": 4, "updated": 0, "deleted": 0, "adopted": 0}
+    # Named through the resource table, as the arm engine names them.
+    assert [(c.address, c.resource_type) for c in plan.changes] == [
+        ("data connector MiroAuditLogsPoller", "Microsoft.SecurityInsights/dataConnectors"),
+        (ROLE, "Microsoft.Authorization/roleAssignments"),
+        ("table MiroAuditLogs_CL", "Microsoft.OperationalInsights/workspaces/tables"),
+        ("data collection rule dcr-miro", "Microsoft.Insights/dataCollectionRules"),
+    ]
     assert result.changes == plan.changes
     assert result.outputs.table_name == "MiroAuditLogs_CL"  # read from the copied dcr/
     assert result.outputs.stream_name == "Custom-MiroAuditLogs_CL"
@@ -96,7 +109,9 @@ def test_a_new_token_version_updates_the_connector(make_engine: Callable[..., Te
     rotated = make_engine(token_version="2")
     plan = rotated.plan()
 
-    assert plan.changes == (Change(CONNECTOR, "update", "terraform_data", ""),)
+    assert plan.changes == (
+        Change("data connector MiroAuditLogsPoller", "update", "Microsoft.SecurityInsights/dataConnectors", ""),
+    )
 
 
 def test_without_a_token_the_plan_shows_every_change_and_marks_the_connector(
@@ -106,8 +121,10 @@ def test_without_a_token_the_plan_shows_every_change_and_marks_the_connector(
 
     plan = engine.plan()
 
-    assert plan.counts() == {"created": 3, "updated": 0, "deleted": 0}
-    assert [(c.address, c.detail) for c in plan.changes if c.detail] == [(CONNECTOR, "needs the Miro token")]
+    assert plan.counts() == {"created": 4, "updated": 0, "deleted": 0, "adopted": 0}
+    assert [(c.address, c.detail) for c in plan.changes if c.detail] == [
+        ("data connector MiroAuditLogsPoller", "needs the Miro token")
+    ]
 
 
 def test_without_a_token_apply_refuses_to_write_the_connector_and_changes_nothing(
@@ -150,7 +167,7 @@ def test_without_a_token_an_unchanged_deployment_can_be_planned_and_destroyed(
     destroy_plan = engine.plan_destroy()
     destroyed = engine.destroy(destroy_plan)
 
-    assert destroyed.counts() == {"created": 0, "updated": 0, "deleted": 3}
+    assert destroyed.counts() == {"created": 0, "updated": 0, "deleted": 4, "adopted": 0}
     with pytest.raises(TerraformError) as caught:
         engine.outputs()
     assert caught.value.message.startswith("the Terraform state of environment 'test' has no table_name")
@@ -183,19 +200,20 @@ def test_outputs_before_any_deploy_say_nothing_is_deployed(make_engine: Callable
     assert "nothing is deployed there yet" in caught.value.message
 
 
-def test_an_azurerm_backend_without_credentials_is_an_auth_error(
+@pytest.fixture
+def azurerm_engine(
     copy_fixture: Callable[[str], Path],
     tmp_path: Path,
     terraform_binary: str,
     child_env: dict[str, str],
     target: Target,
-) -> None:
-    # No Azure CLI and no ARM_* variables on the child's PATH/environment: the backend cannot authenticate.
+) -> Iterator[TerraformEngine]:
+    """An engine whose state is in an azurerm backend it cannot reach: no Azure CLI, no ARM_* variables."""
     env = {**child_env, "PATH": str(Path(terraform_binary).parent), "HTTPS_PROXY": "http://127.0.0.1:9"}
     backend = BackendSettings(
         kind="azurerm", storage_account_name="stmirotfstate", container_name="tfstate", key="test.tfstate"
     )
-    engine = TerraformEngine(
+    with TerraformEngine(
         target,
         load_spec(),
         TOKEN,
@@ -204,13 +222,88 @@ def test_an_azurerm_backend_without_credentials_is_an_auth_error(
         source_dir=copy_fixture("engine_root"),
         binary=terraform_binary,
         env=env,
-    )
+    ) as engine:
+        yield engine
 
+
+def test_an_azurerm_backend_without_credentials_is_an_auth_error(
+    azurerm_engine: TerraformEngine, tmp_path: Path
+) -> None:
     with pytest.raises(TerraformAuthError) as caught:
-        engine.plan()
+        azurerm_engine.plan()
 
     assert caught.value.message.startswith("terraform init failed: unable to build authorizer for Storage API")
     assert caught.value.command[1] == "init"
     assert caught.value.command[-1].endswith("/config/backend.tfbackend")
     assert 'key = "test.tfstate"' in (tmp_path / "env-prod" / "config" / "backend.tfbackend").read_text()
+
+
+def existing_table(target: Target) -> Survey:
+    """What the survey finds when the table exists already (e.g. made by the Content Hub solution)."""
+    deployment = Deployment(target, load_spec())
+    table = resources.by_key(deployment, "table")
+    return Survey((Finding(table, {"id": table.resource_id}, "adopt", adopted=True),))
+
+
+def test_an_existing_resource_is_imported_and_the_plan_says_adopt(
+    make_engine: Callable[..., TerraformEngine], target: Target, tmp_path: Path
+) -> None:
+    engine = make_engine()
+    engine._survey = lambda: existing_table(target)
+
+    plan = engine.plan()
+
+    imports = (tmp_path / "env-test" / "config" / IMPORTS_FILE).read_text()
+    table_id = resources.by_key(Deployment(target, load_spec()), "table").resource_id
+    assert f'to = module.pipeline.terraform_data.table\n  id = "{table_id}?api-version=2025-07-01"' in imports
+    assert (
+        Change(
+            "table MiroAuditLogs_CL",
+            "adopt",
+            "Microsoft.OperationalInsights/workspaces/tables",
+            "exists, not created by miro-sentinel: adopt existing (imported into the state); then updated to match",
+        )
+        in plan.changes
+    )
+    assert plan.counts()["adopted"] == 1
+    engine.apply(plan)
     engine.close()
+
+    again = make_engine()
+    again._survey = lambda: existing_table(target)
+    assert again.plan() == ProvisionPlan(engine="terraform", changes=())
+    assert not (tmp_path / "env-test" / "config" / IMPORTS_FILE).exists()
+
+
+def test_preflight_says_when_the_state_container_cannot_be_read(azurerm_engine: TerraformEngine) -> None:
+    [check] = azurerm_engine.preflight()
+
+    assert (check.id, check.status) == ("state", "failed")
+    assert check.detail.startswith(
+        "container tfstate of storage account stmirotfstate cannot be read with this identity: "
+        "terraform init failed: unable to build authorizer for Storage API"
+    )
+    assert "Storage Blob Data Contributor" in check.remedy
+
+
+def test_preflight_has_nothing_to_check_for_local_state(make_engine: Callable[..., TerraformEngine]) -> None:
+    [check] = make_engine().preflight()
+    assert (check.id, check.status, check.detail) == ("state", "skipped", "kept in a local file")
+
+
+def test_a_role_granted_under_another_name_is_taken_as_is_not_created(
+    make_engine: Callable[..., TerraformEngine], target: Target
+) -> None:
+    role = resources.by_key(Deployment(target, load_spec()), "role_assignment")
+    by_hand = f"{role.collection_id}/00000000-0000-0000-0000-00000000beef"
+    engine = make_engine()
+    engine._survey = lambda: Survey(
+        (Finding(role, {"id": by_hand, "name": by_hand.rsplit("/", 1)[1]}, "adopt", adopted=True, detail="by hand"),)
+    )
+
+    plan = engine.plan()
+
+    assert Change(ROLE, "adopt", "Microsoft.Authorization/roleAssignments", "by hand") in plan.changes
+    assert [c.action for c in plan.changes if c.address == ROLE] == ["adopt"]  # Terraform creates none
+    engine.apply(plan)
+    assert "module.pipeline.terraform_data.role_assignment[0]" not in engine._runner.managed_addresses()

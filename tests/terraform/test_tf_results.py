@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from deployer.provision import Change
 from deployer.terraform.results import OutputValue, PlanResult, ResourceChange, parse_outputs, parse_plan
@@ -111,7 +112,7 @@ def test_conversion_to_the_engine_contract() -> None:
         "replaced because name changed",
     )
     assert provision.changes[2] == Change("terraform_data.gone", "delete", "terraform_data", "")
-    assert provision.counts() == {"created": 2, "updated": 1, "deleted": 2}
+    assert provision.counts() == {"created": 2, "updated": 1, "deleted": 2, "adopted": 0}
 
 
 def test_a_plan_with_nothing_to_do() -> None:
@@ -140,3 +141,35 @@ def test_outputs_keep_their_json_types_and_sensitivity() -> None:
         "enabled": OutputValue(False, False, "bool"),
         "note": OutputValue("x", True, "string"),
     }
+
+
+def test_an_import_is_an_adoption_updated_or_not() -> None:
+    def entry(address: str, actions: list[str]) -> dict[str, Any]:
+        return {
+            "address": address,
+            "mode": "managed",
+            "type": "azapi_resource",
+            "change": {
+                "actions": actions,
+                "after": {"type": "Microsoft.OperationalInsights/workspaces/tables@2025-07-01"},
+                "importing": {"id": "/subscriptions/s/resourceGroups/rg/providers/x/tables/t?api-version=2025-07-01"},
+            },
+        }
+
+    plan = parse_plan({"resource_changes": [entry("a.matches", ["no-op"]), entry("a.differs", ["update"])]})
+
+    assert [c.to_change() for c in plan.changes] == [
+        Change(
+            "a.matches",
+            "adopt",
+            "Microsoft.OperationalInsights/workspaces/tables",
+            "exists, not created by miro-sentinel: adopt existing (imported into the state)",
+        ),
+        Change(
+            "a.differs",
+            "adopt",
+            "Microsoft.OperationalInsights/workspaces/tables",
+            "exists, not created by miro-sentinel: adopt existing (imported into the state); then updated to match",
+        ),
+    ]
+    assert plan.applyable

@@ -84,7 +84,7 @@ def test_changed_input_is_an_update_and_a_changed_trigger_a_replacement(runner: 
     assert replace.replaces
     assert replace.counts() == {"add": 1, "change": 0, "destroy": 1}
     assert replace.changes[0].replace_paths == ("triggers_replace",)
-    assert replace.to_provision_plan().counts() == {"created": 1, "updated": 0, "deleted": 1}
+    assert replace.to_provision_plan().counts() == {"created": 1, "updated": 0, "deleted": 1, "adopted": 0}
 
 
 def test_apply_deletes_the_saved_plan(runner: TerraformRunner) -> None:

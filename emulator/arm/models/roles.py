@@ -139,6 +139,29 @@ class RoleAssignments:
 
         return self._registry.any(grants)
 
+    def permissions(self, object_id: str, scope: str) -> list[dict[str, list[str]]]:
+        """The Permissions API's answer: one entry per role ``object_id`` holds at or above ``scope`` (propagated)."""
+        now = self._cloud.clock.now()
+        delay = dt.timedelta(seconds=self._cloud.settings.role_propagation_seconds)
+        found = []
+        for assignment in self._registry.of_type(ROLE_ASSIGNMENT_TYPE):
+            props = assignment.properties
+            if props.get("principalId", "").lower() != object_id.lower() or not covers(props["scope"], scope):
+                continue
+            if dt.datetime.fromisoformat(props["createdOn"].replace("Z", "+00:00")) + delay > now:
+                continue
+            role = ROLE_DEFINITIONS.get(_role_guid(props["roleDefinitionId"]))
+            if role is not None:
+                found.append(
+                    {
+                        "actions": list(role.actions),
+                        "notActions": list(role.not_actions),
+                        "dataActions": list(role.data_actions),
+                        "notDataActions": [],
+                    }
+                )
+        return found
+
     def authorize(self, principal: Principal, action: str, scope: str) -> None:
         """Raise ARM's 403 ``AuthorizationFailed`` unless ``principal`` may perform ``action`` at ``scope``."""
         if not self.is_allowed(principal.object_id, action, scope):

@@ -2,25 +2,28 @@ locals {
   dcr_directory = coalesce(var.dcr_directory, "${path.module}/../../../dcr")
 
   # dcr/ is the source of truth; deployer/dcr/spec.py reads the same files. Column types are
-  # normalised as spec.py does (trim, lower case, the same aliases).
+  # Azure's (spec.py TABLE_COLUMN_TYPES, STREAM_COLUMN_TYPES) in any case, lower-cased as spec.py does.
   table_file  = jsondecode(file("${local.dcr_directory}/table.json"))
   stream_file = jsondecode(file("${local.dcr_directory}/stream.json"))
   # spec.py drops trailing whitespace only (str.rstrip), so leading whitespace must survive here too.
   transform_kql = replace(file("${local.dcr_directory}/transform.kql"), "/[\\s\\v]+$/", "")
 
-  type_aliases = { bool = "boolean", double = "real", date = "datetime", uniqueid = "guid" }
-  kql_types    = ["string", "int", "long", "real", "boolean", "datetime", "dynamic", "guid", "timespan", "decimal"]
+  table_column_types  = ["string", "int", "long", "real", "boolean", "datetime", "guid", "dynamic"]
+  stream_column_types = ["string", "int", "long", "real", "boolean", "datetime", "dynamic"]
 
   table_columns = [for c in local.table_file.columns : {
     name        = c.name
-    type        = lookup(local.type_aliases, lower(trimspace(c.type)), lower(trimspace(c.type)))
+    type        = lower(c.type)
     description = lookup(c, "description", "")
   }]
   stream_columns = [for c in local.stream_file.columns : {
     name = c.name
-    type = lookup(local.type_aliases, lower(trimspace(c.type)), lower(trimspace(c.type)))
+    type = lower(c.type)
   }]
-  unknown_column_types = distinct([for c in concat(local.table_columns, local.stream_columns) : c.type if !contains(local.kql_types, c.type)])
+  unknown_column_types = distinct(concat(
+    [for c in local.table_columns : c.type if !contains(local.table_column_types, c.type)],
+    [for c in local.stream_columns : c.type if !contains(local.stream_column_types, c.type)],
+  ))
 
   # The settings may rename the table (table.name); the stream keeps its name from stream.json.
   table_name    = coalesce(var.target.table_name, local.table_file.name)

@@ -67,12 +67,12 @@ locals {
   }))
 
   # Microsoft.Authorization/roleAssignments@2022-04-01: Monitoring Metrics Publisher on the DCR.
+  # An empty principal type is left out: Azure works it out (a wrong one is 400 UnmatchedPrincipalType).
   role_assignment_body = {
-    properties = {
-      roleDefinitionId = local.role_definition_id
-      principalId      = var.target.validation_principal_id
-      principalType    = var.target.validation_principal_type
-    }
+    properties = merge(
+      { roleDefinitionId = local.role_definition_id, principalId = var.target.validation_principal_id },
+      var.target.validation_principal_type == "" ? {} : { principalType = var.target.validation_principal_type },
+    )
   }
 
   # Optional resources (off by default); the `arm` engine does not create these.

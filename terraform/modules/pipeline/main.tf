@@ -46,10 +46,19 @@ resource "azapi_resource" "this" {
 }
 
 resource "azapi_resource" "role_assignment" {
+  # None when the principal already holds the role on the DCR under another assignment (granted by
+  # hand): Azure refuses a second one with 409 RoleAssignmentExists, so that one is taken as is.
+  count = var.target.create_role_assignment ? 1 : 0
+
   type      = "Microsoft.Authorization/roleAssignments@2022-04-01"
   name      = module.bodies.role_assignment_name
   parent_id = azapi_resource.this.id
   body      = module.bodies.role_assignment_body
+}
+
+moved {
+  from = azapi_resource.role_assignment
+  to   = azapi_resource.role_assignment[0]
 }
 
 resource "azapi_resource" "connector_definition" {

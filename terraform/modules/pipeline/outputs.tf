@@ -44,8 +44,8 @@ output "resource_id" {
 }
 
 output "role_assignment_resource_id" {
-  description = "Resource id of the Monitoring Metrics Publisher role assignment on the DCR."
-  value       = azapi_resource.role_assignment.id
+  description = "Resource id of the Monitoring Metrics Publisher role assignment on the DCR (null when one existed already)."
+  value       = one(azapi_resource.role_assignment[*].id)
 }
 
 output "stream_name" {

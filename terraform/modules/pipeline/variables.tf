@@ -9,6 +9,7 @@ variable "target" {
     connector_definition_name = optional(string, "MiroSentinelAuditLogs")
     connector_name            = optional(string, "MiroSentinelAuditLogsPoller")
     create_resource_group     = optional(bool, false)
+    create_role_assignment    = optional(bool, true)
     create_workspace          = optional(bool, false)
     dce_name                  = optional(string, "dce-miro-audit-logs")
     dcr_name                  = optional(string, "dcr-miro-audit-logs")
@@ -21,7 +22,7 @@ variable "target" {
     tenant_id                 = optional(string)
     token_version             = optional(string, "1")
     total_retention_in_days   = optional(number, -1)
-    validation_principal_type = optional(string, "ServicePrincipal")
+    validation_principal_type = optional(string, "")
     workspace_resource_group  = optional(string)
   })
   description = <<-EOT
@@ -34,8 +35,9 @@ variable "target" {
     `retention_in_days` (4-730, Analytics only; -1: the workspace default), `total_retention_in_days`
     (4-4383; -1: the retention, or 30 days for Basic and Auxiliary), `tags` (DCE, DCR and created
     resources; `managed-by = miro-sentinel` is always added), `token_version` (change it to send a
-    rotated token), `miro_api_base_url`, `validation_principal_type`, `workspace_resource_group` (null:
-    `resource_group`), `tenant_id` (null: the provider's), `create_resource_group`, `create_workspace`
+    rotated token), `miro_api_base_url`, `validation_principal_type` (empty: left to Azure), `workspace_resource_group` (null:
+    `resource_group`), `tenant_id` (null: the provider's), `create_resource_group`, `create_role_assignment` (false when the principal already holds the role
+    under another assignment), `create_workspace`
     and `onboard_sentinel`.
   EOT
   nullable    = false

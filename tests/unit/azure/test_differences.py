@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deployer.azure.engine import differences
+from deployer.drift import differences
 
 
 def test_equal_when_the_current_resource_has_extra_read_only_fields() -> None:

@@ -112,3 +112,15 @@ def test_template_refuses_missing_placeholders_and_unsafe_values() -> None:
 
 def test_jsonpath_dollars_are_not_placeholders() -> None:
     assert bodies.render_template('{"p": "$.data", "q": "${v}"}', {"v": "1"}) == {"p": "$.data", "q": "1"}
+
+
+def test_a_role_assignment_without_a_known_principal_type_leaves_it_to_azure() -> None:
+    body = bodies.role_assignment_body(subscription_id="S", principal_id="P", principal_type="")
+    assert body == {
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/S/providers/Microsoft.Authorization/roleDefinitions/{bodies.MONITORING_METRICS_PUBLISHER_ROLE_ID}",
+            "principalId": "P",
+        }
+    }
+    typed = bodies.role_assignment_body(subscription_id="S", principal_id="P", principal_type="User")
+    assert typed["properties"]["principalType"] == "User"

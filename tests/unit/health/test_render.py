@@ -47,7 +47,7 @@ def test_run_json_matches_the_schema() -> None:
     document = run_json(run)
     jsonschema.validate(document, SCHEMA)
     assert document["exit_code"] == 1
-    assert document["changes"] == {"created": 0, "updated": 0, "deleted": 0}
+    assert document["changes"] == {"created": 0, "updated": 0, "deleted": 0, "adopted": 0}
 
 
 def test_health_json_matches_the_schema_part() -> None:

@@ -152,14 +152,14 @@ run "column_types_are_normalised_like_the_python_loader" {
 
   assert {
     condition     = [for c in output.table_body.properties.schema.columns : c.type] == ["datetime", "boolean", "real", "datetime", "guid", "dynamic"]
-    error_message = "Table column types must be trimmed, lower-cased and de-aliased as kqlengine/adapter.py does."
+    error_message = "Table column types must be lower-cased as deployer/dcr/spec.py does."
   }
   assert {
     condition     = [for c in output.dcr_body.properties.streamDeclarations["Custom-Spellings_CL"].columns : c.type] == ["boolean", "real", "dynamic"]
     error_message = "Stream column types must be normalised the same way."
   }
   assert {
-    condition     = [for c in output.table_body.properties.schema.columns : c.description] == ["Tables API spelling.", "KQL alias, padded.", "", "", "", ""]
+    condition     = [for c in output.table_body.properties.schema.columns : c.description] == ["Tables API spelling.", "Upper case.", "", "", "", ""]
     error_message = "A column without a description gets an empty one."
   }
   assert {
