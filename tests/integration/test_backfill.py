@@ -4,7 +4,7 @@ The local Miro generates a deterministic history (``events_per_minute`` a minute
 90 days), and serves it with its rate limit; the connector deployed by ``deploy`` polls it meanwhile.
 Each test compares the table with what Miro holds over the range: the same ids, one row each.
 The budget is raised so pacing does not make the tests slow (pacing has its own tests and benchmark).
-``make test`` runs the 30-day run, the connector overlap and the refusals; the kills, faults and quirks
+``make test`` runs the 30-day run, the connector overlap, the lock and the refusals; the kills, faults and quirks
 take minutes together, so they are marked ``extended`` (``make extended``).
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import signal
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from deployer.locking import environment_lock
 from tests.integration.conftest import LocalEnv, Run
 
 pytestmark = pytest.mark.slow
@@ -367,6 +369,23 @@ def test_a_from_older_than_90_days_gives_one_line_naming_the_csv_export(local_en
     assert "for older audit logs use the CSV export" in run.errors[0]
     assert len(run.errors) == 2
     assert not [r for r in local_env.requests_log() if r["service"] in ("miro", "ingestion", "query")]
+
+
+def test_a_backfill_stops_at_once_while_a_deploy_holds_the_environment(local_env: LocalEnv) -> None:
+    local_env.clear_requests()
+    with environment_lock(
+        local_env.root / ".miro-sentinel" / "local",
+        env_name="local",
+        command="deploy",
+        wait_seconds=0,
+        progress=lambda _line: None,
+    ):
+        run = backfill(local_env, "--since", "1d")
+    assert run.code == 3
+    error = run.json()["error"]
+    assert error["type"] == "EnvironmentLocked"
+    assert error["message"].startswith(f"environment 'local' is locked by `miro-sentinel deploy` (pid {os.getpid()})")
+    assert local_env.requests_log() == []  # neither Miro nor Azure was asked anything
 
 
 @pytest.mark.extended
