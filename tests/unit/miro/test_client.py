@@ -116,6 +116,7 @@ def test_429_waits_until_the_rate_limit_reset_then_succeeds(emulator: dict[str, 
         reset = miro.last_rate_limit.reset_at
     after = dt.datetime.now(dt.UTC)
     assert reset is not None and len(waits) == 1
+
     # The reset is the start of the next minute on the local cloud's clock; the wait is until then, measured
     # from the server's Date (whole seconds, sent somewhere between `before` and `after`), never over a minute.
     # Bracketing by both instants keeps the check exact however slowly a loaded machine answers.
