@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,22 @@ OFFICIAL_MIRO_DIR = SHARED_DIR / "api-specs" / "sentinel-miro-solution" / "Data 
 
 #: Tests that read ../shared carry this marker; tests/conftest.py skips them, saying why, where it is absent.
 requires_shared = pytest.mark.shared
+
+
+def required_tools() -> set[str]:
+    """Tools this run must have (``MIRO_SENTINEL_REQUIRE_TOOLS``, space-separated, as CI sets it).
+
+    Where a tool is named, the tests that need it fail without it instead of being skipped, so a CI
+    machine that lost its ``terraform`` or ``az`` cannot go green by skipping them.
+    """
+    return set(os.environ.get("MIRO_SENTINEL_REQUIRE_TOOLS", "").split())
+
+
+def skip_or_fail(tool: str, reason: str) -> pytest.MarkDecorator:
+    """A skip saying why, or, where ``tool`` is required, a collection error saying the same."""
+    if tool in required_tools():
+        raise pytest.UsageError(f"{tool} is required here (MIRO_SENTINEL_REQUIRE_TOOLS) but {reason}")
+    return pytest.mark.skip(reason=reason)
 
 
 def control_call(info: dict[str, Any], method: str, path: str, body: Any = None) -> requests.Response:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from local_cloud import Http, Pipeline
 
-from tests.support import REPO_ROOT
+from tests.support import REPO_ROOT, skip_or_fail
 
 
 def _az() -> str | None:
@@ -29,9 +29,8 @@ def _az() -> str | None:
 
 
 AZ = _az()
-pytestmark = pytest.mark.skipif(
-    AZ is None, reason="the Azure CLI is not installed: `make az-cli` puts it in .venv/az (or set AZ_CLI)"
-)
+if AZ is None:
+    pytestmark = skip_or_fail("az", "the Azure CLI is not installed: `make az-cli` puts it in .venv/az (or set AZ_CLI)")
 
 
 class Az:

@@ -16,7 +16,7 @@ import pytest
 
 from deployer.provision import Target
 from deployer.terraform.runner import MIN_TERRAFORM_VERSION
-from tests.support import sample_target
+from tests.support import sample_target, skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -51,18 +51,20 @@ _BINARY, _WHY_NOT = _find_terraform()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``terraform`` are skipped, with the reason, where no suitable binary exists."""
+    """Tests marked ``terraform`` are skipped, with the reason, where no suitable binary exists (CI: fail)."""
     if _BINARY is not None:
         return
-    skip = pytest.mark.skip(reason=_WHY_NOT)
-    for item in items:
-        if item.get_closest_marker("terraform") is not None:
+    needing = [item for item in items if item.get_closest_marker("terraform") is not None]
+    if needing:
+        skip = skip_or_fail("terraform", _WHY_NOT)
+        for item in needing:
             item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
 def terraform_binary() -> str:
     if _BINARY is None:
+        skip_or_fail("terraform", _WHY_NOT)
         pytest.skip(_WHY_NOT)
     return _BINARY
 
