@@ -221,21 +221,37 @@ def _finish(process: subprocess.Popen[str]) -> dict[str, Any]:
     return _document(process, stdout, stderr)
 
 
+def _peak_rss_mib(pid: int) -> float:
+    """The process's resident high-water mark so far (VmHWM), in MiB; 0 once it has exited."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")), 0.0)
+
+
 def _finish_measured(process: subprocess.Popen[str]) -> tuple[dict[str, Any], float]:
-    """The run's JSON document and its peak resident memory in MiB (from the kernel, for this child only)."""
+    """The run's JSON document and its peak resident memory in MiB.
+
+    Read from the kernel's high-water mark while the process runs, not from ``wait4``'s ``ru_maxrss``: that
+    one keeps the memory of the process it was forked from (this benchmark, holding its events), so it
+    would measure us. The last reading comes at most 0.1 s before the exit, when only the summary is left.
+    """
     out: list[str] = []
     err: list[str] = []
     readers = [
         threading.Thread(target=lambda: out.append(process.stdout.read() if process.stdout else "")),
         threading.Thread(target=lambda: err.append(process.stderr.read() if process.stderr else "")),
     ]
+    peak = 0.0
     for reader in readers:
         reader.start()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
+    while process.poll() is None:
+        peak = max(peak, _peak_rss_mib(process.pid))
+        time.sleep(0.1)
     for reader in readers:
         reader.join()
-    return _document(process, "".join(out), "".join(err)), usage.ru_maxrss / 1024
+    return _document(process, "".join(out), "".join(err)), peak
 
 
 # --- pacing ---------------------------------------------------------------------------------------------
