@@ -11,7 +11,7 @@ CHECKOV := $(VENV)/checkov/bin/checkov
 .PHONY: help setup demo test lint typecheck unit extended terraform-check workflows-check bench clean az-cli acceptance
 
 help:
-	@echo "make demo   - set up, deploy into the local cloud, show the health report, backfill the last day"
+	@echo "make demo   - set up, deploy into the local cloud (health report), plant an attack and show its alert, backfill a day"
 	@echo "make test   - set up, then lint, type check, static checks and the whole test suite"
 	@echo "make setup  - create or refresh .venv/ (idempotent)"
 	@echo "make bench  - benchmarks (not tests): throughput, latency, memory"
@@ -32,8 +32,7 @@ setup: $(STAMP) $(CHECKOV)
 	@scripts/check-terraform || true
 
 demo: setup
-	$(BIN)/miro-sentinel deploy --env local
-	$(BIN)/miro-sentinel backfill --env local --since 1d
+	@scripts/demo $(BIN)
 
 lint: setup
 	$(BIN)/ruff format --check deployer emulator kqlengine tests benchmarks

@@ -76,6 +76,7 @@ def target_for(settings: Settings, *, principal_id: str, principal_type: str | N
         tags=dict(s.resources.tags),
         create_workspace=s.workspace.create,
         onboard_sentinel=s.workspace.onboard_sentinel,
+        content=s.content,
     )
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -35,7 +35,15 @@ from deployer.health.checks import HealthContext, run_checks
 from deployer.health.model import HealthReport
 from deployer.miro.token_check import TokenCheck, check_token
 from deployer.preflight import run_preflight
-from deployer.provision import ApplyResult, DeploymentOutputs, Engine, PreflightCheck, ProvisionPlan, describe_counts
+from deployer.provision import (
+    ApplyResult,
+    Change,
+    DeploymentOutputs,
+    Engine,
+    PreflightCheck,
+    ProvisionPlan,
+    describe_counts,
+)
 from deployer.validation import ValidationResult, run_validation
 
 __all__ = [
@@ -64,8 +72,21 @@ class Ui(Protocol):
         """True when a person can answer a question."""
         ...
 
+    def step_started(self, name: str) -> None:
+        """A step begins."""
+        ...
+
+    def step_finished(self, step: StepResult) -> None:
+        """A step ended (ok, failed or skipped), with its detail and time."""
+        ...
+
     def progress(self, line: str, *, replace: bool = False) -> None:
-        """Show one progress line; with ``replace``, one that updates the previous such line in place."""
+        """What the running step is doing now (or a note between steps); with ``replace``, a line that
+        updates the previous such line in place (a wait that reports itself)."""
+        ...
+
+    def show_plan(self, changes: Sequence[Change]) -> None:
+        """The changes about to be applied (shown once)."""
         ...
 
     def confirm(self, question: str, *, expected: str | None = None) -> bool:
@@ -164,7 +185,7 @@ class _Run:
     def step(self, name: str) -> Iterator[StepResult]:
         result = StepResult(name, "ok")
         start = time.monotonic()
-        self.ui.progress(f"{name}…")
+        self.ui.step_started(name)
         _LOG.debug("step %s: started", name)
         try:
             yield result
@@ -175,10 +196,19 @@ class _Run:
             if error is exc:
                 raise
             raise error from exc
+        except BaseException:  # Ctrl-C: the step did not finish
+            result.status = "failed"
+            raise
         finally:
             result.seconds = round(time.monotonic() - start, 3)
             self.report.steps.append(result)
             _LOG.debug("step %s: %s in %.3f s (%s)", name, result.status, result.seconds, result.detail)
+            self.ui.step_finished(result)
+
+    def record(self, result: StepResult) -> None:
+        """A step that was decided without running anything (settings, read before the run)."""
+        self.report.steps.append(result)
+        self.ui.step_finished(result)
 
 
 def _guard(report: RunReport, body: Callable[[], None]) -> RunReport:
@@ -203,25 +233,31 @@ def _token(run: _Run, env: Environment) -> TokenCheck:
 
 def _preflight(run: _Run, env: Environment, engine: Engine, *, writes: bool) -> None:
     """The prerequisites, before anything is written; a failed one stops the run (exit 3)."""
+    failure: PreflightFailed | None = None
     with run.step("preflight") as step:
         checks = run_preflight(env.arm, env.target, env.spec, writes=writes, engine_checks=engine.preflight)
         run.report.preflight = checks
         failed = [c for c in checks if c.status == "failed"]
         warned = [c for c in checks if c.status == "warn"]
-        for check in (*failed, *warned):
-            run.ui.progress(f"  {check.status:>7}  {check.line()}")
         if failed:
+            step.status = "failed"
             step.detail = f"{len(failed)} of {len(checks)} prerequisites missing"
-            raise PreflightFailed(
+            failure = PreflightFailed(
                 [c.line() for c in failed],
                 remedy=f"fix each line above, then run `miro-sentinel preflight --env {env.settings.env_name}`",
             )
-        skipped = sum(c.status == "skipped" for c in checks)
-        step.detail = (
-            "prerequisites met"
-            + (f" ({len(warned)} warnings)" if warned else "")
-            + (f" ({skipped} not checked)" if skipped else "")
-        )
+        else:
+            skipped = sum(c.status == "skipped" for c in checks)
+            step.detail = (
+                "prerequisites met"
+                + (f" ({len(warned)} warnings)" if warned else "")
+                + (f" ({skipped} not checked)" if skipped else "")
+            )
+    # Shown once the step has ended, so a live step line does not swallow them.
+    for check in (*failed, *warned):
+        run.ui.progress(f"  {check.status:>7}  {check.line()}")
+    if failure is not None:
+        raise failure
 
 
 def _describe(plan: ProvisionPlan) -> str:
@@ -300,7 +336,7 @@ def deploy(env: Environment, ui: Ui, *, yes: bool) -> RunReport:
     run = _Run(report, ui)
 
     def body() -> None:
-        run.report.steps.append(StepResult("settings", "ok", "valid"))
+        run.record(StepResult("settings", "ok", "valid"))
         with env.lock("deploy"):
             _deploy(run, env, yes=yes)
 
@@ -319,8 +355,7 @@ def _deploy(run: _Run, env: Environment, *, yes: bool) -> None:
         planned = engine.plan()
         report.plan = planned
         step.detail = _describe(planned)
-    for change in planned.changes:
-        ui.progress(f"  {change.action:>7}  {change.address}{'  (' + change.detail + ')' if change.detail else ''}")
+    ui.show_plan(planned.changes)
     _confirm(run, env, planned, yes=yes, destroy=False)
     with run.step("apply") as step:
         applied = engine.apply(planned)
@@ -379,8 +414,7 @@ def _destroy(run: _Run, env: Environment, *, yes: bool) -> None:
         planned = engine.plan_destroy()
         report.plan = planned
         step.detail = f"{len(planned.changes)} resources to delete" if planned.changes else "nothing to delete"
-    for change in planned.changes:
-        ui.progress(f"  delete  {change.address}")
+    ui.show_plan(planned.changes)
     if not planned.has_changes:
         return
     _confirm(run, env, planned, yes=yes, destroy=True)

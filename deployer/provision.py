@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from deployer.config.schema import ContentSettings
+
 __all__ = [
     "Action",
     "ApplyResult",
@@ -63,6 +65,8 @@ class Target:
     #: False when the validation principal already holds its role on the DCR under another assignment,
     #: which is then taken as is (the terraform engine sets it from the survey; Azure refuses a second one).
     create_role_assignment: bool = True
+    #: Our Sentinel content: which rules run, and the values their queries use.
+    content: ContentSettings = field(default_factory=ContentSettings)
 
     @property
     def workspace_resource_id(self) -> str:

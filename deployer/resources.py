@@ -18,6 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from deployer.azure.arm import ROLE_ASSIGNMENTS_API, SENTINEL_API, ArmClient
+from deployer.content.bodies import (
+    ALERT_RULES_API,
+    METRIC_ALERTS_API,
+    SAVED_SEARCHES_API,
+    WORKBOOKS_API,
+    content_resources,
+)
 from deployer.dcr import bodies
 from deployer.dcr.spec import DcrSpec
 from deployer.errors import ResourceNotFound
@@ -250,8 +257,56 @@ CONNECTOR = Kind(
     _RawAccess(SENTINEL_API, etag=True),
 )
 
+# Our Sentinel content (content/): one resource per file, after the pipeline (rules read its table).
+ALERT_RULE = Kind(
+    "alert_rule",
+    "analytics rule",
+    "Microsoft.SecurityInsights/alertRules",
+    ALERT_RULES_API,
+    f"{_MODULE}.alert_rule",
+    _RawAccess(ALERT_RULES_API),
+)
+HUNTING_QUERY = Kind(
+    "hunting_query",
+    "hunting query",
+    "Microsoft.OperationalInsights/workspaces/savedSearches",
+    SAVED_SEARCHES_API,
+    f"{_MODULE}.hunting_query",
+    _RawAccess(SAVED_SEARCHES_API),
+)
+WORKBOOK = Kind(
+    "workbook",
+    "workbook",
+    "Microsoft.Insights/workbooks",
+    WORKBOOKS_API,
+    f"{_MODULE}.workbook",
+    _RawAccess(WORKBOOKS_API),
+    tagged=True,
+)
+METRIC_ALERT = Kind(
+    "metric_alert",
+    "metric alert",
+    "Microsoft.Insights/metricAlerts",
+    METRIC_ALERTS_API,
+    f"{_MODULE}.metric_alert",
+    _RawAccess(METRIC_ALERTS_API),
+    tagged=True,
+)
+_CONTENT_KINDS = {k.arm_type: k for k in (ALERT_RULE, HUNTING_QUERY, WORKBOOK, METRIC_ALERT)}
+
 #: Every kind, in dependency order.
-KINDS: tuple[Kind, ...] = (TABLE, DCE, DCR, ROLE_ASSIGNMENT, CONNECTOR_DEFINITION, CONNECTOR)
+KINDS: tuple[Kind, ...] = (
+    TABLE,
+    DCE,
+    DCR,
+    ROLE_ASSIGNMENT,
+    CONNECTOR_DEFINITION,
+    CONNECTOR,
+    ALERT_RULE,
+    HUNTING_QUERY,
+    WORKBOOK,
+    METRIC_ALERT,
+)
 
 
 @dataclass(frozen=True)
@@ -372,7 +427,17 @@ def resources(d: Deployment) -> tuple[Resource, ...]:
                 miro_api_base_url=t.miro_api_base_url,
             ),
         ),
+        *(
+            Resource(
+                _CONTENT_KINDS[c.arm_type], c.resource_id.rsplit("/", 1)[-1], c.resource_id, c.address, _fixed(c.body)
+            )
+            for c in content_resources(t, spec.table.name)
+        ),
     )
+
+
+def _fixed(body: dict[str, Any]) -> Callable[[Learned], dict[str, Any]]:
+    return lambda _: body
 
 
 def by_key(d: Deployment, key: str) -> Resource:

@@ -153,26 +153,31 @@ def _table_hazards(desired: Mapping[str, Any], current: Mapping[str, Any]) -> tu
 def survey(arm: ArmClient, d: Deployment) -> Survey:
     """Read every resource of the deployment and decide what a deploy would do. Reads only."""
     items = resources.resources(d)
+    # By address: a kind may have several resources (one analytics rule per file of content/).
     currents: dict[str, Mapping[str, Any] | None] = {}
+
+    def current_of(kind: resources.Kind) -> Mapping[str, Any] | None:
+        return currents[next(r.address for r in items if r.kind is kind)]
+
     for r in items:
         if r.kind is resources.ROLE_ASSIGNMENT:
             # Without the DCR there is no role on it to look for (nor a scope to ask about).
-            held = currents[resources.DCR.key] is not None
-            currents[r.kind.key] = find_role(arm, r, d.target.validation_principal_id) if held else None
+            held = current_of(resources.DCR) is not None
+            currents[r.address] = find_role(arm, r, d.target.validation_principal_id) if held else None
         else:
-            currents[r.kind.key] = r.read(arm)
-    ours = any(c is not None and _is_tagged(c) for r in items if r.kind.tagged and (c := currents[r.kind.key]))
+            currents[r.address] = r.read(arm)
+    ours = any(c is not None and _is_tagged(c) for r in items if r.kind.tagged and (c := currents[r.address]))
 
     learned: dict[str, str] = {}
     findings: list[Finding] = []
     for r in items:
-        current = currents[r.kind.key]
+        current = currents[r.address]
         if current is not None:
             learned.update({k: v for k, v in r.kind.learns(current).items() if v})
         findings.append(_assess(r, current, learned, ours=ours))
 
     # The token version travels with the connector: see the module's docstring.
-    dcr, connector = currents[resources.DCR.key], currents[resources.CONNECTOR.key]
+    dcr, connector = current_of(resources.DCR), current_of(resources.CONNECTOR)
     current_version = ((dcr or {}).get("tags") or {}).get(bodies.TOKEN_VERSION_TAG)
     if dcr is not None and current_version != d.target.token_version:
         learned["token_version"] = str(current_version or "")

@@ -48,12 +48,14 @@ def default_services() -> list[ServiceFactory]:
     """Every service, in matching order: control, Entra, Logs Ingestion, query, Miro, Sentinel, ARM."""
     from emulator.arm import urls as arm
     from emulator.ccf import control as ccf_control
+    from emulator.content import urls as content
     from emulator.control import urls as control
     from emulator.entra import urls as entra
     from emulator.ingestion import urls as ingestion
     from emulator.miro import control as miro_control
     from emulator.miro import urls as miro
     from emulator.query import urls as query
+    from emulator.sentinel import control as sentinel_control
     from emulator.sentinel import urls as sentinel
 
     # Control and Entra first: their paths are fixed; ARM's scope routes are the most general.
@@ -67,6 +69,9 @@ def default_services() -> list[ServiceFactory]:
         query.service,
         miro.service,
         sentinel.service,
+        sentinel_control.service,
+        content.service,
+        content.control,
         arm.service,
     ]
 

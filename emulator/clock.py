@@ -45,6 +45,7 @@ class VirtualClock:
         real_now = dt.datetime.fromtimestamp(self._t0, dt.UTC)
         self._v0 = max(real_now, _aware(start_at)) if start_at is not None else real_now
         self._last = self._v0
+        self._listeners: list[Callable[[], None]] = []
 
     @property
     def time_scale(self) -> float:
@@ -66,7 +67,15 @@ class VirtualClock:
             raise ValueError("the clock only moves forward")
         with self._lock:
             self._v0 += dt.timedelta(seconds=seconds)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
         return self.now()
+
+    def on_advance(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every jump, so work waiting on virtual time can look again at once."""
+        with self._lock:
+            self._listeners.append(listener)
 
     def real_seconds(self, virtual_seconds: float) -> float:
         """How many real seconds pass while ``virtual_seconds`` pass on this clock."""

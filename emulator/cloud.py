@@ -134,6 +134,8 @@ class Cloud:
             self.store.close()
             raise
         self._backends: dict[str, Any] = {}
+        #: Set while :meth:`step` moves the clock: background work then runs only when a step settles.
+        self.stepping = threading.Event()
 
     def start(self) -> None:
         """Start background work: the ingestion pipeline, and extension backends that have ``start()``."""
@@ -171,6 +173,32 @@ class Cloud:
     def _quirk_changed(self, name: str, variant: str) -> None:
         if name == "todatetime_colonless_offset":
             self.store.set_colonless_offsets(variant)
+
+    def step(self, seconds: float, step_seconds: float) -> dt.datetime:
+        """Move the clock ``seconds`` ahead in steps of ``step_seconds``, settling after each step.
+
+        A discrete-event run of the cloud: after each step every backend catches up with the new time
+        (:meth:`settle`) before the next, so a day passes in as many steps as asked, each as it would
+        have passed in real time, without waiting for it.
+        """
+        if step_seconds <= 0:
+            raise ValueError("step_seconds must be > 0")
+        self.stepping.set()
+        try:
+            remaining = seconds
+            while remaining > 0:
+                moved = min(step_seconds, remaining)
+                self.clock.advance(moved)
+                remaining -= moved
+                self.settle()
+        finally:
+            self.stepping.clear()
+        return self.clock.now()
+
+    def settle(self) -> None:
+        """Let every backend catch up with the clock: pollers fetch what is due, then rules and alerts run."""
+        self.pipeline.flush()
+        self._call_backends("settle")
 
     def _call_backends(self, hook: str) -> None:
         """Call ``hook()`` on every extension backend that has it."""
@@ -219,8 +247,9 @@ class Cloud:
         """The extension backend ``name``, created by ``factory(cloud)`` on first use.
 
         A backend may have ``start()`` (called when the server is up), ``quiesce()`` and ``reset()`` (the
-        control API's reset: before and after the rest is reset), ``close()`` (before the store closes)
-        and ``ready_info()`` (keys it adds to the ready line).
+        control API's reset: before and after the rest is reset), ``close()`` (before the store closes),
+        ``settle()`` (catch up with the clock; called in creation order, so pollers come before the rules
+        that read what they fetched) and ``ready_info()`` (keys it adds to the ready line).
         """
         if name not in self._backends:
             self._backends[name] = factory(self)

@@ -36,7 +36,14 @@ from emulator.store import quote_identifier, quote_literal
 if TYPE_CHECKING:
     from emulator.cloud import Cloud
 
-__all__ = ["SENTINEL_HEALTH_COLUMNS", "LogStore", "TableDefinition", "check_name", "check_workspace"]
+__all__ = [
+    "SECURITY_ALERT_COLUMNS",
+    "SENTINEL_HEALTH_COLUMNS",
+    "LogStore",
+    "TableDefinition",
+    "check_name",
+    "check_workspace",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -80,8 +87,51 @@ SENTINEL_HEALTH_COLUMNS = tuple(
     )
 )
 
+#: ``SecurityAlert`` as Microsoft Sentinel defines it (where scheduled analytics rules write their alerts).
+SECURITY_ALERT_COLUMNS = tuple(
+    kql.KqlColumn(name, kind)
+    for name, kind in (
+        ("TimeGenerated", "datetime"),
+        ("DisplayName", "string"),
+        ("AlertName", "string"),
+        ("AlertSeverity", "string"),
+        ("Description", "string"),
+        ("ProviderName", "string"),
+        ("VendorName", "string"),
+        ("VendorOriginalId", "string"),
+        ("SystemAlertId", "string"),
+        ("ResourceId", "string"),
+        ("SourceComputerId", "string"),
+        ("AlertType", "string"),
+        ("ConfidenceLevel", "string"),
+        ("ConfidenceScore", "real"),
+        ("IsIncident", "boolean"),
+        ("StartTime", "datetime"),
+        ("EndTime", "datetime"),
+        ("ProcessingEndTime", "datetime"),
+        ("RemediationSteps", "string"),
+        ("ExtendedProperties", "string"),
+        ("Entities", "string"),
+        ("SourceSystem", "string"),
+        ("WorkspaceSubscriptionId", "string"),
+        ("WorkspaceResourceGroup", "string"),
+        ("ExtendedLinks", "string"),
+        ("ProductName", "string"),
+        ("ProductComponentName", "string"),
+        ("AlertLink", "string"),
+        ("Status", "string"),
+        ("CompromisedEntity", "string"),
+        ("Tactics", "string"),
+        ("Techniques", "string"),
+        ("SubTechniques", "string"),
+    )
+)
+
 #: Tables every workspace has from the start (Microsoft tables, not created through ARM).
-BUILTIN_TABLES: dict[str, tuple[kql.KqlColumn, ...]] = {"SentinelHealth": SENTINEL_HEALTH_COLUMNS}
+BUILTIN_TABLES: dict[str, tuple[kql.KqlColumn, ...]] = {
+    "SentinelHealth": SENTINEL_HEALTH_COLUMNS,
+    "SecurityAlert": SECURITY_ALERT_COLUMNS,
+}
 
 _VISIBLE = "_emu_visible_at"
 _MIN_TIME = dt.datetime(1, 1, 1)
@@ -306,17 +356,32 @@ class LogStore:
         now: dt.datetime,
         start: dt.datetime | None = None,
         end: dt.datetime | None = None,
+        visible_at: dt.datetime | None = None,
     ) -> kql.KqlResult:
         """Run KQL over ``workspace``'s tables as of virtual ``now``, restricted to ``[start, end]``.
 
+        :param visible_at: see the rows visible at this time (default ``now``): an analytics rule run late
+            still computes ``now()`` as its scheduled time.
         :raises kqlengine.EngineError: the engine could not translate or run the query.
         """
         with self._store.private_cursor() as cur:
             cur.execute(f"USE {self.view_catalog(workspace)}")
-            cur.execute("SET VARIABLE emu_now = ?", [naive_utc(now)])
+            cur.execute("SET VARIABLE emu_now = ?", [naive_utc(visible_at or now)])
             cur.execute("SET VARIABLE emu_from = ?", [naive_utc(start) if start else _MIN_TIME])
             cur.execute("SET VARIABLE emu_to = ?", [naive_utc(end) if end else _MAX_TIME])
             return kql.run_query(cur, text, now=now)
+
+    def compile(self, workspace: str, text: str, *, now: dt.datetime) -> tuple[kql.KqlColumn, ...]:
+        """The output columns of KQL ``text`` against ``workspace``'s tables, without running it.
+
+        :raises kqlengine.EngineError: the query does not parse, or names a table or column that does not exist.
+        """
+        with self._store.private_cursor() as cur:
+            cur.execute(f"USE {self.view_catalog(workspace)}")
+            cur.execute("SET VARIABLE emu_now = ?", [naive_utc(now)])
+            cur.execute("SET VARIABLE emu_from = ?", [_MIN_TIME])
+            cur.execute("SET VARIABLE emu_to = ?", [_MAX_TIME])
+            return kql.output_columns(cur, text, now=now)
 
 
 def _check_definition(definition: TableDefinition) -> None:

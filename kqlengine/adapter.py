@@ -26,6 +26,8 @@ import json
 import os
 import re
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +51,7 @@ __all__ = [
     "insert_rows",
     "kql_type_of",
     "normalize_kql_type",
+    "output_columns",
     "prepare",
     "run_query",
     "run_transform",
@@ -330,12 +333,42 @@ def _sql_string(text: str) -> str:
 # --- translation and execution ----------------------------------------------------------------------------
 
 
+#: Translations by (text, schema, whether ``now`` is bound): parsing KQL costs far more than running the SQL,
+#: and scheduled analytics rules translate the same text again and again.
+_TRANSLATIONS: OrderedDict[tuple[str, tuple[tuple[str, tuple[str, ...]], ...], bool], str] = OrderedDict()
+_TRANSLATIONS_LOCK = threading.Lock()
+_MAX_TRANSLATIONS = 512
+_NOW = "kqlnow"
+
+
 def translate(
     text: str, con: duckdb.DuckDBPyConnection, *, now: dt.datetime | None = None
 ) -> tuple[str, dict[str, Any]]:
-    """DuckDB SQL and its bound parameters for the KQL ``text`` on ``con``; raises :class:`EngineError`."""
+    """DuckDB SQL and its bound parameters for the KQL ``text`` on ``con``; raises :class:`EngineError`.
+
+    A text translated before against the same tables and columns is not parsed again: only ``now`` is
+    bound anew (the SQL names it as a parameter, so the translation does not depend on its value).
+    """
+    schema = duckdb_kql.engine.schema(con)
+    key = (text, tuple(sorted((str(t), tuple(c)) for t, c in schema.items())), now is None)
+    with _TRANSLATIONS_LOCK:
+        cached = _TRANSLATIONS.get(key)
+        if cached is not None:
+            _TRANSLATIONS.move_to_end(key)
+    if cached is not None:
+        return cached, ({_NOW: _naive_utc(now)} if now is not None and f"${_NOW}" in cached else {})
+    sql, params = _translate(text, schema, now)
+    if set(params) <= {_NOW}:
+        with _TRANSLATIONS_LOCK:
+            _TRANSLATIONS[key] = sql
+            if len(_TRANSLATIONS) > _MAX_TRANSLATIONS:
+                _TRANSLATIONS.popitem(last=False)
+    return sql, params
+
+
+def _translate(text: str, schema: Any, now: dt.datetime | None) -> tuple[str, dict[str, Any]]:
     try:
-        sql = duckdb_kql.to_sql(text, schema=duckdb_kql.engine.schema(con), query_now=_naive_utc(now))
+        sql = duckdb_kql.to_sql(text, schema=schema, query_now=_naive_utc(now))
     except duckdb_kql.KqlSyntaxError as exc:
         first = exc.diagnostics[0] if exc.diagnostics else None
         raise EngineError(
@@ -360,22 +393,44 @@ def run_query(con: duckdb.DuckDBPyConnection, text: str, *, now: dt.datetime | N
         relation = con.sql(sql, params=params or None)
         if relation is None:
             return KqlResult((), [])
-        columns = tuple(
-            KqlColumn(name, kql_type_of(str(t))) for name, t in zip(relation.columns, relation.types, strict=True)
-        )
+        columns = _columns(relation)
         raw = relation.fetchall()
     except duckdb.BinderException as exc:
-        # The engine leaves unknown columns to DuckDB's binder; say it in KQL terms.
-        match = _UNKNOWN_COLUMN.search(str(exc))
-        if match:
-            message = f"unknown column '{match.group(1) or match.group(2)}' (not in the stream declaration, nor defined earlier)"
-            raise EngineError(message, kind="schema") from exc
-        raise EngineError(f"the query failed while running: {exc}", kind="runtime") from exc
+        raise _binder_error(exc, EngineError(f"the query failed while running: {exc}", kind="runtime")) from exc
     except duckdb.Error as exc:
         raise EngineError(f"the query failed while running: {exc}", kind="runtime") from exc
     decoders = [_decoder(c.type) for c in columns]
     rows = [tuple(dec(v) for dec, v in zip(decoders, row, strict=True)) for row in raw]
     return KqlResult(columns, rows)
+
+
+def output_columns(
+    con: duckdb.DuckDBPyConnection, text: str, *, now: dt.datetime | None = None
+) -> tuple[KqlColumn, ...]:
+    """The columns KQL ``text`` would return on ``con``, found without running it; raises :class:`EngineError`."""
+    sql, params = translate(text, con, now=now)
+    try:
+        relation = con.sql(f"SELECT * FROM ({sql}) LIMIT 0", params=params or None)
+        return _columns(relation) if relation is not None else ()
+    except duckdb.BinderException as exc:
+        raise _binder_error(exc, EngineError(f"the query cannot be bound: {exc}", kind="schema")) from exc
+    except duckdb.Error as exc:
+        raise EngineError(f"the query failed while being prepared: {exc}", kind="runtime") from exc
+
+
+def _columns(relation: duckdb.DuckDBPyRelation) -> tuple[KqlColumn, ...]:
+    return tuple(KqlColumn(name, kql_type_of(str(t))) for name, t in zip(relation.columns, relation.types, strict=True))
+
+
+def _binder_error(exc: duckdb.BinderException, otherwise: EngineError) -> EngineError:
+    """The engine leaves unknown columns to DuckDB's binder: say it in KQL terms (else ``otherwise``)."""
+    match = _UNKNOWN_COLUMN.search(str(exc))
+    if match:
+        message = (
+            f"unknown column '{match.group(1) or match.group(2)}' (not in the stream declaration, nor defined earlier)"
+        )
+        return EngineError(message, kind="schema")
+    return otherwise
 
 
 def run_transform(

@@ -13,6 +13,25 @@ variable "target" {
     workspace_name            = string
     connector_definition_name = optional(string, "MiroSentinelAuditLogs")
     connector_name            = optional(string, "MiroSentinelAuditLogsPoller")
+    content = optional(object({
+      enabled                    = optional(bool, true)
+      disabled_rules             = optional(list(string), [])
+      silence_minutes            = optional(number, 180)
+      validation_max_age_minutes = optional(number, 150)
+      sign_in_failure_events     = optional(list(string), ["sign_in_failed"])
+      sign_in_success_events     = optional(list(string), ["sign_in_succeeded"])
+      failures_per_user          = optional(number, 5)
+      failures_per_ip            = optional(number, 10)
+      distinct_ips_per_user      = optional(number, 5)
+      dormancy_days              = optional(number, 7)
+      admin_categories           = optional(list(string), ["administration"])
+      working_days               = optional(list(string), ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"])
+      working_hours_start        = optional(number, 7)
+      working_hours_end          = optional(number, 19)
+      utc_offset_hours           = optional(number, 0)
+      volume_min_events          = optional(number, 100)
+      volume_factor              = optional(number, 5)
+    }), {})
     create_resource_group     = optional(bool, false)
     create_role_assignment    = optional(bool, true)
     create_workspace          = optional(bool, false)
@@ -32,6 +51,12 @@ variable "target" {
   })
   description = "Where and what to deploy: deployer.provision.Target's fields (see modules/bodies/variables.tf)."
   nullable    = false
+}
+
+variable "content_directory" {
+  type        = string
+  default     = null
+  description = "Directory with rules/, metric-alerts/, hunting/ and workbook.json; null means the repository's content/."
 }
 
 variable "dcr_directory" {

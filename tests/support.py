@@ -1,8 +1,12 @@
-"""Paths and markers shared by the test suites."""
+"""Paths, markers and helpers shared by the test suites."""
 
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +103,40 @@ def sample_target() -> Target:
         token_version="1",
         tags={"env": "test"},
     )
+
+
+def screen(raw: str) -> list[str]:
+    """What a terminal shows after ``raw``: carriage returns, line erasing and cursor-up applied."""
+    lines, row, col = [""], 0, 0
+    for token in re.findall(r"\x1b\[[0-9;?]*[A-Za-z]|\r|\n|[^\x1b\r\n]+", raw):
+        if token == "\r":
+            col = 0
+        elif token == "\n":
+            row, col = row + 1, 0
+            lines += [""] * (row + 1 - len(lines))
+        elif token == "\x1b[2K":
+            lines[row] = ""
+        elif token == "\x1b[1A":
+            row = max(row - 1, 0)
+        elif token.startswith("\x1b"):
+            continue  # colours, cursor shown or hidden
+        else:
+            lines[row] = lines[row][:col].ljust(col) + token + lines[row][col + len(token) :]
+            col += len(token)
+    return [line.rstrip() for line in lines if line.strip()]
+
+
+def workflow_schema_errors(paths: Iterable[Path]) -> str:
+    """What check-jsonschema says against GitHub's workflow schema ("" when every file matches)."""
+    done = subprocess.run(
+        [
+            Path(sys.executable).parent / "check-jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, paths),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return "" if done.returncode == 0 else done.stdout + done.stderr

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
-from deployer.config import Settings, load_settings
+from deployer.config import Settings, load_display, load_settings
 
 __all__ = ["OUTPUT_FORMATS", "State", "env_options", "load", "output_option", "pass_state"]
 
@@ -39,6 +39,10 @@ class State:
         # and output that goes to a file or a CI log gets a fixed width instead of the 80-column default.
         self.out = Console(soft_wrap=True, highlight=False, width=None if sys.stdout.isatty() else 140)
         self.err = Console(stderr=True, soft_wrap=True, highlight=False, width=None if sys.stderr.isatty() else 140)
+        # Progress is live (lines updated in place) only in a terminal, and never under CI, whose logs keep
+        # every rewrite; the results then leave out what the live lines already showed on the same screen.
+        self.live = self.err.is_terminal and not load_display().ci
+        self.steps_shown_live = self.live and self.out.is_terminal
 
 
 pass_state = click.make_pass_decorator(State)

@@ -23,9 +23,9 @@ def run_command(state: State, settings: Settings, output: str, action: Callable[
     try:
         report = action(env, ui)
     finally:
+        ui.close()
         env.close()
-        ui.finish()
-    emit(report, output, state.out)
+    emit(report, output, state.out, steps_shown=state.steps_shown_live)
     state.document_printed = output == "json"
     if report.error is not None:
         raise report.error

@@ -14,7 +14,7 @@ from deployer import pipeline
 from deployer.backfill.timerange import check_request
 from deployer.cli._common import State, env_options, load, output_option, pass_state
 from deployer.cli._run import run_command
-from deployer.cli.progress import BackfillDisplay
+from deployer.cli.backfill_progress import BackfillDisplay
 from deployer.environment import Environment
 from deployer.pipeline import BackfillRequest, RunReport, Ui
 
@@ -80,7 +80,8 @@ def backfill(
     stop = threading.Event()
 
     def action(env: Environment, ui: Ui) -> RunReport:
-        with BackfillDisplay(state.err) as display:
+        shown = BackfillDisplay(state.err, live=state.live, show=lambda line: ui.progress(line, replace=True))
+        with shown as display:
             return pipeline.backfill(env, ui, request, stop=stop, display=display.update)
 
     with _stop_on_signals(stop):

@@ -20,7 +20,9 @@ from deployer.cli import (
     deploy,
     destroy,
     emulator_cmd,
+    events_cmd,
     health,
+    init_cmd,
     plan,
     preflight,
     validate,
@@ -50,7 +52,7 @@ __all__ = ["cli", "main"]
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("envs"),
     show_default=True,
-    help="Where envs/<name>.toml files live.",
+    help="Where envs/<name>.toml files live (relative to the current directory, the deployment repository).",
 )
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, verbosity: int, debug_sdk: bool, envs_dir: Path) -> None:
@@ -76,9 +78,11 @@ for command in (
     validate.validate,
     health.health,
     backfill.backfill,
+    events_cmd.events,
     dcr_cmd.dcr,
     config_cmd.config,
     emulator_cmd.emulator,
+    init_cmd.init,
 ):
     cli.add_command(command)
 

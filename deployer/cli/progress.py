@@ -1,92 +1,162 @@
-"""Live progress of a long run (backfill): a bar in a terminal, a plain line every few seconds elsewhere."""
+"""How a run's steps are shown on stderr: live in a terminal, plain lines elsewhere (a file, a pipe, CI).
+
+Live: the running step is one line that updates in place (a spinner, the step's name, its latest
+detail, the time so far); when it ends, that line is replaced by a permanent one with ✓ or ✗, the
+outcome and the time. The plan is printed once, under the plan step. Plain: one line when a step
+starts, the details as they come, and the plan; outcomes are the report's job (stdout).
+"""
 
 from __future__ import annotations
 
 import time
-from types import TracebackType
+from collections.abc import Sequence
+from typing import Protocol
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.table import Table
+from rich.text import Text
 
-from deployer.backfill import Progress as BackfillProgress
+from deployer.cli.render import change_line
+from deployer.pipeline import StepResult
+from deployer.provision import Change
 
-__all__ = ["BackfillDisplay", "progress_line"]
+__all__ = ["LiveSteps", "PlainSteps", "StepDisplay"]
 
-
-def _eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "ETA --"
-    minutes, rest = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"ETA {hours}h {minutes:02d}m" if hours else f"ETA {minutes}m {rest:02d}s"
-
-
-def _figures(p: BackfillProgress) -> str:
-    return (
-        f"{p.fetched:,} fetched, {p.sent:,} sent, {p.present:,} skipped"
-        + (f", {p.rejected:,} rejected" if p.rejected else "")
-        + f", {p.events_per_second:,.0f} events/s, credits {p.credits_per_minute:,}/{p.credits_allowance:,} a minute"
-    )
+_NAME_WIDTH = 11
+_ICONS = {"ok": ("✓", "green"), "failed": ("✗", "bold red"), "skipped": ("–", "dim")}
+_ACTION_STYLES = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red"}
 
 
-def progress_line(p: BackfillProgress) -> str:
-    """The plain form: ``backfill: 12/30 windows, 1,234 fetched, ... ETA 3m 10s``."""
-    return f"backfill: {p.windows_done}/{p.windows_total} windows, {_figures(p)}, {_eta(p.eta_seconds)}"
+class StepDisplay(Protocol):
+    """Where a run's progress goes."""
+
+    def started(self, name: str) -> None: ...
+
+    def detail(self, line: str) -> None: ...
+
+    def finished(self, step: StepResult) -> None: ...
+
+    def plan(self, changes: Sequence[Change]) -> None: ...
+
+    def close(self) -> None: ...
 
 
-class BackfillDisplay:
-    """Shows :class:`~deployer.backfill.Progress` snapshots on ``console`` (stderr) while it is entered.
+def _seconds(value: float) -> str:
+    """``0.4 s``, ``12.0 s``, ``2 min 05 s``."""
+    return f"{value:.1f} s" if value < 60 else f"{int(value // 60)} min {value % 60:02.0f} s"
 
-    In a terminal, a bar (windows done) with the figures beside it; lines printed meanwhile appear above
-    it. Elsewhere (CI logs, files), one plain line every ``every`` seconds, and one at the end.
-    """
 
-    def __init__(self, console: Console, *, every: float = 10.0) -> None:
+def _row(icon: Text | Spinner, name: str, detail: Text, seconds: float | None, *, wrap: bool) -> Table:
+    """``✓ name        detail ...                 1.2 s``: the detail wraps (a finished step) or is cut (a running one)."""
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(width=1, no_wrap=True)
+    grid.add_column(width=_NAME_WIDTH, no_wrap=True)
+    grid.add_column(ratio=1, no_wrap=not wrap, overflow="fold" if wrap else "ellipsis")
+    grid.add_column(justify="right", no_wrap=True)
+    shown = Text(_seconds(seconds), style="dim") if seconds is not None else Text("")
+    grid.add_row(icon, Text(name, style="bold"), detail, shown)
+    return grid
+
+
+def _changes(changes: Sequence[Change]) -> Table:
+    """The plan, under the detail column: action, then what it acts on (wrapped, never cut)."""
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(width=1 + 1 + _NAME_WIDTH, no_wrap=True)
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(ratio=1, overflow="fold")
+    for change in changes:
+        detail = f"  ({change.detail})" if change.detail else ""
+        grid.add_row("", Text(change.action, style=_ACTION_STYLES.get(change.action, "")), change.address + detail)
+    return grid
+
+
+class _Running:
+    """The line of the running step; rendered anew on each refresh, so the spinner turns and the time counts."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.detail = ""
+        self.started = time.monotonic()
+        self.spinner = Spinner("dots", style="cyan")
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        detail = Text(self.detail, style="dim")
+        yield _row(self.spinner, self.name, detail, time.monotonic() - self.started, wrap=False)
+
+
+class LiveSteps:
+    """A terminal: the running step updates in place; finished steps stay, each on its own line."""
+
+    def __init__(self, console: Console, *, refresh_per_second: float = 12.5) -> None:
         self._console = console
-        self._every = every
-        self._last = 0.0
-        self._latest: BackfillProgress | None = None
-        self._bar: Progress | None = None
-        self._task: TaskID | None = None
+        self._refresh = refresh_per_second
+        self._live: Live | None = None
+        self._running: _Running | None = None
 
-    def __enter__(self) -> BackfillDisplay:
-        if self._console.is_terminal:
-            self._bar = Progress(
-                TextColumn("[bold]backfill[/bold]"),
-                BarColumn(bar_width=24),
-                MofNCompleteColumn(),
-                TextColumn("windows  {task.fields[figures]}  [dim]{task.fields[eta]}[/dim]"),
-                console=self._console,
-                refresh_per_second=4,
-            )
-            # Hidden until the run knows its windows (the token check and outputs come first).
-            self._task = self._bar.add_task("backfill", total=None, figures="", eta="", visible=False)
-            self._bar.start()
-        self._last = time.monotonic()
-        return self
+    def started(self, name: str) -> None:
+        self._stop()
+        self._running = _Running(name)
+        self._live = Live(
+            self._running,
+            console=self._console,
+            transient=True,
+            refresh_per_second=self._refresh,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._live.start()
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        if self._bar is not None:
-            self._bar.refresh()  # the last figures stay on screen
-            self._bar.stop()
-        elif self._latest is not None:
-            self._console.print(progress_line(self._latest), markup=False, highlight=False)
+    def detail(self, line: str) -> None:
+        if self._running is not None and self._live is not None:
+            self._running.detail = line
+            self._live.refresh()
+        else:  # outside a step: a note that stays
+            self._console.print(Text(f"  {line}", style="dim"))
 
-    def update(self, p: BackfillProgress) -> None:
-        self._latest = p
-        if self._bar is not None and self._task is not None:
-            self._bar.update(
-                self._task,
-                completed=p.windows_done,
-                total=p.windows_total,
-                figures=_figures(p),
-                eta=_eta(p.eta_seconds),
-                visible=True,
-            )
-            return
-        now = time.monotonic()
-        if now - self._last >= self._every:
-            self._last = now
-            self._console.print(progress_line(p), markup=False, highlight=False)
+    def finished(self, step: StepResult) -> None:
+        self._stop()
+        icon, style = _ICONS.get(step.status, ("•", ""))
+        # A step decided without running (settings) took no time worth showing.
+        seconds = step.seconds if step.seconds else None
+        self._console.print(_row(Text(icon, style=style), step.name, Text(step.detail), seconds, wrap=True))
+
+    def plan(self, changes: Sequence[Change]) -> None:
+        if changes:
+            self._console.print(_changes(changes))
+
+    def close(self) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+        self._live = None
+        self._running = None
+
+
+class PlainSteps:
+    """No terminal, or CI: plain lines, nothing rewritten, no colour."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+
+    def _line(self, text: str) -> None:
+        self._console.print(text, markup=False, highlight=False)
+
+    def started(self, name: str) -> None:
+        self._line(f"{name}…")
+
+    def detail(self, line: str) -> None:
+        self._line(line)
+
+    def finished(self, step: StepResult) -> None:
+        """Nothing: the report on stdout gives each step's outcome and time."""
+
+    def plan(self, changes: Sequence[Change]) -> None:
+        for change in changes:
+            self._line(change_line(change))
+
+    def close(self) -> None:
+        """Nothing to stop."""

@@ -13,10 +13,10 @@ from deployer.backfill import BackfillResult
 from deployer.cli.failures import Failure
 from deployer.health.render import health_json, health_markdown, print_health
 from deployer.pipeline import RunReport
-from deployer.provision import describe_counts
+from deployer.provision import Change, describe_counts
 from deployer.redaction import redact, redact_data
 
-__all__ = ["RUN_SCHEMA", "emit", "failure_json", "run_json", "run_markdown"]
+__all__ = ["RUN_SCHEMA", "change_line", "emit", "failure_json", "run_json", "run_markdown"]
 
 #: Bumped only for incompatible changes; fields may be added within a version (docs/output-schema.md).
 RUN_SCHEMA = "miro-sentinel.run/1"
@@ -177,22 +177,33 @@ def run_markdown(report: RunReport) -> str:
     return "\n".join(lines)
 
 
-def _print_text(report: RunReport, console: Console) -> None:
-    for step in report.steps:
-        style = {"ok": "green", "failed": "bold red", "skipped": "dim"}.get(step.status, "")
-        console.print(Text.assemble((f"{step.status:>7} ", style), (f"{step.name:<11}", "bold"), f" {step.detail}"))
+def change_line(change: Change) -> str:
+    """One planned change: ``   create  table MiroAuditLogs_CL  (detail)``."""
+    return f"  {change.action:>7}  {change.address}" + (f"  ({change.detail})" if change.detail else "")
+
+
+def _print_text(report: RunReport, console: Console, *, steps_shown: bool) -> None:
+    if not steps_shown:
+        for step in report.steps:
+            style = {"ok": "green", "failed": "bold red", "skipped": "dim"}.get(step.status, "")
+            console.print(
+                Text.assemble(
+                    (f"{step.status:>7} ", style),
+                    (f"{step.name:<11}", "bold"),
+                    f" {step.detail}",
+                    (f" ({step.seconds:.1f} s)" if step.seconds else "", "dim"),
+                )
+            )
     if report.preflight is not None and report.command == "preflight":
         for check in report.preflight:
-            console.print(f"        {check.status:>7}  {check.line()}")
+            console.print(f"  {check.status:>7}  {check.line()}", markup=False, highlight=False)
     if report.plan is not None and report.command == "plan":
         for change in report.plan.changes:
-            console.print(
-                f"        {change.action:>7}  {change.address}" + (f"  ({change.detail})" if change.detail else "")
-            )
-    if report.applied is not None:
+            console.print(change_line(change), markup=False, highlight=False)
+    if report.applied is not None and not steps_shown:
         c = report.changes()
         console.print(f"changes: {describe_counts(c, done=True)}")
-    if report.validation is not None:
+    if report.validation is not None and not steps_shown:
         v = report.validation
         latency = f"; latency {v.latency_seconds:.1f} s" if v.latency_seconds is not None else ""
         console.print(f"validation: {v.detail}{latency}")
@@ -242,8 +253,12 @@ def _print_backfill(b: BackfillResult, console: Console) -> None:
         console.print(f"  checkpoint: {b.checkpoint_path}", markup=False)
 
 
-def emit(report: RunReport, output: str, out: Console) -> None:
-    """Print the run in the chosen format, every text redacted. Errors go to the CLI's single handler too."""
+def emit(report: RunReport, output: str, out: Console, *, steps_shown: bool = False) -> None:
+    """Print the run in the chosen format, every text redacted. Errors go to the CLI's single handler too.
+
+    :param steps_shown: the steps' outcomes are on the same screen already (the live progress), so the
+        text leaves them out.
+    """
     if output == "json":
         text = json.dumps(redact_data(run_json(report)), default=str)
         out.print_json(text, highlight=False) if out.is_terminal else print(json.dumps(json.loads(text), indent=2))
@@ -251,6 +266,6 @@ def emit(report: RunReport, output: str, out: Console) -> None:
         print(redact(run_markdown(report)))
     else:
         with out.capture() as captured:
-            _print_text(report, out)
+            _print_text(report, out, steps_shown=steps_shown)
         out.file.write(redact(captured.get()))
         out.file.flush()

@@ -8,18 +8,20 @@ One module per job:
 
 - ``secret``: :class:`Secret` and reading the Miro token from a variable or standard input;
 - ``validators``: checks of single values (GUIDs, Azure locations, resource names, ranges, ...);
-- ``schema``: the eleven section dataclasses and :class:`Settings`;
-- ``loading``: :func:`load_settings`, layering file, variables and flags, coercing text; the only module of
-  the product that reads the process environment;
+- ``schema``: the twelve section dataclasses and :class:`Settings`;
+- ``loading``: :func:`load_settings`, layering file, variables and flags, coercing text, and
+  :func:`load_display` (``CI``: plain progress lines); the only module of the product that reads the process
+  environment;
 - ``cross_checks``: rules that involve more than one setting;
 - ``presentation``: :func:`describe`, the rows of ``config check``.
 """
 
-from deployer.config.loading import ENV_PREFIX, load_settings
+from deployer.config.loading import ENV_PREFIX, load_display, load_settings
 from deployer.config.presentation import describe
 from deployer.config.schema import (
     AzureSettings,
     BackfillSettings,
+    DisplaySettings,
     HealthSettings,
     LocalSettings,
     LockSettings,
@@ -40,6 +42,7 @@ __all__ = [
     "ENV_PREFIX",
     "AzureSettings",
     "BackfillSettings",
+    "DisplaySettings",
     "HealthSettings",
     "LocalSettings",
     "LockSettings",
@@ -52,6 +55,7 @@ __all__ = [
     "ValidationSettings",
     "WorkspaceSettings",
     "describe",
+    "load_display",
     "load_settings",
     "replace_section",
 ]

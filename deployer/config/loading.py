@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from deployer.config.cross_checks import cross_field_problems
-from deployer.config.schema import SECTIONS, TOP_LEVEL, Settings
+from deployer.config.schema import SECTIONS, TOP_LEVEL, DisplaySettings, Settings
 from deployer.config.secret import Secret, read_token
 from deployer.errors import ConfigError, ConfigProblem
 
@@ -134,6 +134,8 @@ def _coerce_text(text: str, kind: Any) -> Any:
             k, v = pair.split("=", 1)
             result[k.strip()] = v.strip()
         return result
+    if kind is tuple:
+        return [item.strip() for item in text.split(",") if item.strip()]
     return text
 
 
@@ -144,6 +146,10 @@ def _check_type(value: Any, kind: Any) -> str | None:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             return "must be a table of strings"
         return None
+    if kind is tuple:
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            return "must be a list of strings"
+        return None
     if kind is int and isinstance(value, bool):
         return "must be a whole number, not a boolean"
     if not isinstance(value, kind):
@@ -152,6 +158,12 @@ def _check_type(value: Any, kind: Any) -> str | None:
         )
         return f"must be {expected}, not {type(value).__name__} {value!r}"
     return None
+
+
+def load_display(environ: Mapping[str, str] | None = None) -> DisplaySettings:
+    """The display settings: ``CI`` set to anything but empty, ``0``, ``false`` or ``no`` means a CI service."""
+    env = os.environ if environ is None else environ
+    return DisplaySettings(ci=env.get("CI", "").strip().lower() not in ("", "0", "false", "no"))
 
 
 def load_settings(
@@ -262,6 +274,8 @@ def _build(env_name: str, env_file: Path | None, raw: _Raw, problems: list[Confi
                 continue
             if kind is float:
                 value = float(value)
+            if kind is tuple:
+                value = tuple(value)
             check = f.metadata.get("check")
             problem = check(value) if check else None
             if problem:

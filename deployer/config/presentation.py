@@ -28,6 +28,8 @@ def describe(settings: Settings) -> list[tuple[str, str, str]]:
             text = (
                 json.dumps(dict(shown))
                 if isinstance(shown, Mapping)
+                else json.dumps(list(shown))
+                if isinstance(shown, tuple)
                 else str(shown).lower()
                 if isinstance(shown, bool)
                 else str(shown)

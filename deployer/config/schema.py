@@ -29,6 +29,7 @@ from deployer.config.validators import (
     optional,
     optional_guid,
     pattern,
+    string_list,
     tag_map,
 )
 
@@ -173,6 +174,70 @@ class HealthSettings:
     max_fetch_failures: int = field(default=0, metadata=_meta(in_range(0, 100000), "SentinelHealth failures tolerated"))
 
 
+#: Week days, as ``working_days`` names them (Kusto's ``dayofweek()`` counts from Sunday).
+WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+#: Miro event and category names: letters, digits and ``_ . : -`` (nothing a query would need to escape).
+_EVENT_NAME = r"[A-Za-z0-9_.:-]{1,128}"
+
+
+@dataclass(frozen=True)
+class ContentSettings:
+    """Our Sentinel content (``content/``): which analytics rules run, and the values their queries use.
+
+    Event and category names Miro does not publish are lists here, to confirm against your organisation's
+    data with ``miro-sentinel events --env NAME``.
+    """
+
+    enabled: bool = field(
+        default=True, metadata=_meta(doc="false writes every analytics rule and metric alert disabled")
+    )
+    disabled_rules: tuple[str, ...] = field(
+        default=(),
+        metadata=_meta(
+            string_list(r"[a-z0-9-]{1,64}", "rule names (file names in content/)"), "rules written disabled"
+        ),
+    )
+    silence_minutes: int = field(
+        default=180, metadata=_meta(in_range(30, 1440), "alert when no Miro event arrived for this long")
+    )
+    validation_max_age_minutes: int = field(
+        default=150, metadata=_meta(in_range(30, 1440), "alert when no validation record arrived for this long")
+    )
+    sign_in_failure_events: tuple[str, ...] = field(
+        default=("sign_in_failed",),
+        metadata=_meta(string_list(_EVENT_NAME, "Miro event names"), "failed sign-in events"),
+    )
+    sign_in_success_events: tuple[str, ...] = field(
+        default=("sign_in_succeeded",),
+        metadata=_meta(string_list(_EVENT_NAME, "Miro event names"), "successful sign-in events"),
+    )
+    failures_per_user: int = field(default=5, metadata=_meta(in_range(2, 10000), "failed sign-ins in 15 min"))
+    failures_per_ip: int = field(
+        default=10, metadata=_meta(in_range(2, 10000), "failed sign-ins from one IP in 15 min")
+    )
+    distinct_ips_per_user: int = field(
+        default=5, metadata=_meta(in_range(2, 1000), "sign-in IPs of one account in 1 h")
+    )
+    dormancy_days: int = field(default=7, metadata=_meta(in_range(1, 13), "silence before activity counts as a return"))
+    admin_categories: tuple[str, ...] = field(
+        default=("administration",),
+        metadata=_meta(string_list(_EVENT_NAME, "Miro category names"), "categories of organisation settings changes"),
+    )
+    working_days: tuple[str, ...] = field(
+        default=("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"),
+        metadata=_meta(
+            string_list("|".join(WEEKDAYS), "week day names, e.g. Monday"), "days administration is expected"
+        ),
+    )
+    working_hours_start: int = field(default=7, metadata=_meta(in_range(0, 23), "first working hour (local)"))
+    working_hours_end: int = field(default=19, metadata=_meta(in_range(1, 24), "end of the working hours (local)"))
+    utc_offset_hours: int = field(default=0, metadata=_meta(in_range(-12, 14), "local time's offset from UTC"))
+    volume_min_events: int = field(
+        default=100, metadata=_meta(in_range(10, 1000000), "events in 1 h before volume counts")
+    )
+    volume_factor: int = field(default=5, metadata=_meta(in_range(2, 1000), "times the account's busiest hour"))
+
+
 @dataclass(frozen=True)
 class BackfillSettings:
     """``backfill``: Miro's history into the table, paced, deduplicated and resumable."""
@@ -233,6 +298,7 @@ SECTIONS: dict[str, type[Any]] = {
     "validation": ValidationSettings,
     "health": HealthSettings,
     "backfill": BackfillSettings,
+    "content": ContentSettings,
     "local": LocalSettings,
     "lock": LockSettings,
 }
@@ -263,6 +329,7 @@ class Settings:
     local: LocalSettings
     lock: LockSettings = field(default_factory=LockSettings)
     backfill: BackfillSettings = field(default_factory=BackfillSettings)
+    content: ContentSettings = field(default_factory=ContentSettings)
     miro_token: Secret | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     #: The process environment minus the Miro token, for child processes (Terraform and its credentials).
@@ -279,6 +346,14 @@ class Settings:
     @property
     def terraform_state_key(self) -> str:
         return self.terraform.state_key or f"miro-sentinel-{self.env_name}.tfstate"
+
+
+@dataclass(frozen=True)
+class DisplaySettings:
+    """How the command line shows progress, known before any environment's settings are read."""
+
+    #: Running under a CI service (``CI`` set, as GitHub Actions and others do): plain lines, even in a terminal.
+    ci: bool = False
 
 
 def replace_section(settings: Settings, section: str, **changes: Any) -> Settings:

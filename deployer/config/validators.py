@@ -107,6 +107,23 @@ def pattern(regex: str, rule: str) -> Check:
     return check
 
 
+def string_list(regex: str, rule: str, *, most: int = 100) -> Check:
+    """A check that every item of a list matches ``regex`` (``rule`` says what is allowed), without repeats."""
+    compiled = re.compile(regex)
+
+    def check(value: Any) -> str | None:
+        if len(value) > most:
+            return f"has {len(value)} items; at most {most}"
+        for item in value:
+            if not compiled.fullmatch(str(item)):
+                return f"'{item}' is not valid: {rule}"
+        if len(set(value)) != len(value):
+            return "lists an item twice"
+        return None
+
+    return check
+
+
 def optional(check: Check) -> Check:
     """``check``, except that empty passes."""
 

@@ -189,7 +189,8 @@ def _compatible(out_type: str, table_type: str) -> bool:
 
 
 def _converter(table_type: str) -> str:
-    return {"real": "real", "boolean": "bool", "dynamic": "dynamic", "guid": "guid"}.get(table_type, table_type)
+    # KQL converts with tobool(); every other canonical type name is its own to<type>() function.
+    return {"boolean": "bool"}.get(table_type, table_type)
 
 
 def _time_generated_problems(rows: Sequence[Mapping[str, Any]], sample: Sample | None) -> list[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from deployer.errors import InputError
+from deployer.shipped import shipped_dir
 from kqlengine import KqlColumn, normalize_kql_type
 
 __all__ = [
@@ -35,15 +36,8 @@ __all__ = [
 ]
 
 
-def _default_dir() -> Path:
-    packaged = Path(__file__).resolve().parent.parent / "_dcr"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "dcr"
-
-
 #: ``dcr/`` at the repository root (or its copy inside an installed wheel).
-DEFAULT_DCR_DIR = _default_dir()
+DEFAULT_DCR_DIR = shipped_dir("dcr")
 
 #: The column types Azure accepts, as its specs spell them: a table's (Tables API ``Column.type``) and a
 #: DCR stream declaration's (``ColumnDefinition.type``). Azure answers ``dateTime`` for table columns, so

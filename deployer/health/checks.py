@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +19,10 @@ from deployer.config import Settings
 from deployer.dcr import bodies
 from deployer.dcr.spec import DcrSpec
 from deployer.drift import differences
-from deployer.errors import DeployerError, ExternalError, MiroError, ResourceNotFound, from_exception
+from deployer.errors import DeployerError, ExternalError, MiroError, ResourceNotFound
+from deployer.health.content_checks import check_content, check_rule_runs, skipped_without_sentinel_health
 from deployer.health.model import CheckResult, Status
+from deployer.health.registry import Check, Needs, check
 from deployer.miro.token_check import TokenCheck
 from deployer.provision import DeploymentOutputs, Target
 from deployer.validation import VALIDATION_CATEGORY, ValidationResult
@@ -31,8 +32,6 @@ __all__ = ["CHECK_IDS", "HealthContext", "run_checks"]
 #: The official Content Hub solution's names, to spot a second feed into the same table.
 CONTENT_HUB_DEFINITION = "MiroAuditLogsDataConnector"
 LEGACY_TABLE = "Miro_Auditlogs_CL"
-
-_TROUBLESHOOTING = "see TROUBLESHOOTING.md#{}"
 
 
 @dataclass
@@ -55,45 +54,41 @@ class HealthContext:
         return resources.by_key(resources.Deployment(self.target, self.spec), kind.key)
 
 
-def _result(check_id: str, title: str, status: Status, detail: str, remedy: str = "", /, **data: Any) -> CheckResult:
-    if status in (Status.WARN, Status.FAIL) and not remedy:
-        remedy = _TROUBLESHOOTING.format(check_id.replace("_", "-"))
-    return CheckResult(check_id, title, status, detail, remedy, data)
-
-
-def check_settings(ctx: HealthContext) -> CheckResult:
+@check("settings", "Settings")
+def check_settings(ctx: HealthContext, this: Check) -> CheckResult:
     s = ctx.settings
     where = "the local cloud" if s.is_local else f"subscription {s.azure.subscription_id}, {s.azure.location}"
     source = str(s.env_file) if s.env_file else "defaults"
-    return _result("settings", "Settings", Status.OK, f"{source} is valid; engine {s.engine}; {where}")
+    return this.result(Status.OK, f"{source} is valid; engine {s.engine}; {where}")
 
 
-def check_miro_token(ctx: HealthContext) -> CheckResult:
-    title = "Miro token"
+@check("miro_token", "Miro token")
+def check_miro_token(ctx: HealthContext, this: Check) -> CheckResult:
     found = ctx.token_check
     if found is None:
-        return _result(
-            "miro_token", title, Status.SKIPPED, "no token given, so it was not checked",
+        return this.result(
+            Status.SKIPPED, "no token given, so it was not checked",
             f"export {ctx.settings.miro.token_env_var} to include this check",
         )  # fmt: skip
     if isinstance(found, MiroError):
         external = not (found.status_code in (401, 403) or found.error_code == "missingScope")
-        return CheckResult(
-            "miro_token", title, Status.SKIPPED if external else Status.FAIL, found.message, found.remedy,
-            {"status_code": found.status_code, "error_code": found.error_code}, external_error=external,
+        return this.result(
+            Status.SKIPPED if external else Status.FAIL, found.message, found.remedy,
+            external_error=external, status_code=found.status_code, error_code=found.error_code,
         )  # fmt: skip
     if isinstance(found, DeployerError):
-        return CheckResult("miro_token", title, Status.SKIPPED, found.message, found.remedy, external_error=True)
+        return this.result(Status.SKIPPED, found.message, found.remedy, external_error=True)
     remaining = found.rate_limit.remaining
     credits = f"; {remaining} of {found.rate_limit.limit} rate-limit credits left" if remaining is not None else ""
-    return _result(
-        "miro_token", title, Status.OK,
+    return this.result(
+        Status.OK,
         f"valid for organisation '{found.organization_name}' ({found.organization_id}); audit log readable{credits}",
         organization_id=found.organization_id, scopes=list(found.scopes or []),
     )  # fmt: skip
 
 
-def check_table(ctx: HealthContext) -> CheckResult:
+@check("table", "Table schema", needs=Needs.ARM)
+def check_table(ctx: HealthContext, this: Check) -> CheckResult:
     name = ctx.spec.table.name
     table = ctx.resource(resources.TABLE).get(_arm(ctx))
     schema = table.get("properties", {}).get("schema", {})
@@ -106,49 +101,49 @@ def check_table(ctx: HealthContext) -> CheckResult:
     extra = [f"{n} ({k})" for n, k in actual.items() if n not in wanted]
     if missing or retyped:
         drift = "; ".join([*(f"missing {m}" for m in missing), *retyped])
-        return _result(
-            "table", "Table schema", Status.FAIL, f"{name} differs from dcr/table.json: {drift}",
+        return this.result(
+            Status.FAIL, f"{name} differs from dcr/table.json: {drift}",
             "run `miro-sentinel deploy` to restore the columns; a changed type needs a new column (types cannot change in place)",
             missing=missing, retyped=retyped, extra=extra,
         )  # fmt: skip
     if extra:
-        return _result(
-            "table", "Table schema", Status.WARN, f"{name} has columns dcr/table.json does not know: {', '.join(extra)}",
+        return this.result(
+            Status.WARN, f"{name} has columns dcr/table.json does not know: {', '.join(extra)}",
             "add them to dcr/table.json (and the transform), or remove them", extra=extra,
         )  # fmt: skip
-    return _result("table", "Table schema", Status.OK, f"{name}: {len(wanted)} columns, as in dcr/table.json")
+    return this.result(Status.OK, f"{name}: {len(wanted)} columns, as in dcr/table.json")
 
 
-def check_dce(ctx: HealthContext) -> CheckResult:
+@check("dce", "Data collection endpoint", needs=Needs.ARM)
+def check_dce(ctx: HealthContext, this: Check) -> CheckResult:
     t = ctx.target
     dce = ctx.resource(resources.DCE).get(_arm(ctx))
     props = dce.get("properties", {})
     endpoint = (props.get("logsIngestion") or {}).get("endpoint", "")
     state = props.get("provisioningState", "Succeeded")
     if not endpoint or state != "Succeeded":
-        return _result(
-            "dce",
-            "Data collection endpoint",
+        return this.result(
             Status.FAIL,
             f"{t.dce_name}: state {state}, logs ingestion endpoint '{endpoint}'",
         )
-    return _result("dce", "Data collection endpoint", Status.OK, f"{t.dce_name}: {endpoint}", endpoint=endpoint)
+    return this.result(Status.OK, f"{t.dce_name}: {endpoint}", endpoint=endpoint)
 
 
-def check_dcr(ctx: HealthContext) -> CheckResult:
+@check("dcr", "Data collection rule", needs=Needs.ARM)
+def check_dcr(ctx: HealthContext, this: Check) -> CheckResult:
     t, spec, rule = ctx.target, ctx.spec, ctx.resource(resources.DCR)
     dcr = rule.get(_arm(ctx))
     wanted = rule.kind.comparable(rule.body())["properties"]
     drift = differences(wanted, dcr.get("properties", {}))
     if drift:
         named = ", ".join(_friendly(d) for d in drift)
-        return _result(
-            "dcr", "Data collection rule", Status.FAIL, f"{t.dcr_name} differs from dcr/ at: {named}",
+        return this.result(
+            Status.FAIL, f"{t.dcr_name} differs from dcr/ at: {named}",
             "run `miro-sentinel deploy` to put back the stream, transform and destination from dcr/", drift=drift,
         )  # fmt: skip
     immutable = dcr.get("properties", {}).get("immutableId", "")
-    return _result(
-        "dcr", "Data collection rule", Status.OK,
+    return this.result(
+        Status.OK,
         f"{t.dcr_name} ({immutable}): stream {spec.stream.name}, transform and destination as in dcr/",
     )  # fmt: skip
 
@@ -161,34 +156,31 @@ def _friendly(path: str) -> str:
     return path
 
 
-def check_role(ctx: HealthContext) -> CheckResult:
+@check("role", "Role for validation", needs=Needs.ARM)
+def check_role(ctx: HealthContext, this: Check) -> CheckResult:
     t = ctx.target
     assignments = _arm(ctx).list_role_assignments(t.dcr_resource_id, ctx.principal_id)
     role = bodies.MONITORING_METRICS_PUBLISHER_ROLE_ID
     held = [a for a in assignments if str(a.get("properties", {}).get("roleDefinitionId", "")).lower().endswith(role)]
     if not held:
-        return _result(
-            "role", "Role for validation", Status.FAIL,
+        return this.result(
+            Status.FAIL,
             f"principal {ctx.principal_id} has no Monitoring Metrics Publisher assignment on {t.dcr_name}",
             "run `miro-sentinel deploy` (it assigns the role), or set validation.principal_object_id to the principal that sends",
         )  # fmt: skip
-    return _result(
-        "role",
-        "Role for validation",
+    return this.result(
         Status.OK,
         f"principal {ctx.principal_id} may send to {t.dcr_name} (Monitoring Metrics Publisher)",
     )
 
 
-def check_connector(ctx: HealthContext) -> CheckResult:
+@check("connector", "Sentinel connector", needs=Needs.ARM)
+def check_connector(ctx: HealthContext, this: Check) -> CheckResult:
     t, arm = ctx.target, _arm(ctx)
-    title = "Sentinel connector"
     try:
         ctx.resource(resources.CONNECTOR_DEFINITION).get(arm)
     except ResourceNotFound:
-        return _result(
-            "connector",
-            title,
+        return this.result(
             Status.FAIL,
             f"connector definition {t.connector_definition_name} is missing",
             "run `miro-sentinel deploy`",
@@ -215,23 +207,20 @@ def check_connector(ctx: HealthContext) -> CheckResult:
     if request.get("apiendpoint") != expected_api:
         problems.append(f"it polls {request.get('apiendpoint')}, not {expected_api}")
     if problems:
-        return _result(
-            "connector",
-            title,
+        return this.result(
             Status.FAIL,
             f"{t.connector_name}: " + "; ".join(problems),
             "run `miro-sentinel deploy` to restore it",
         )
-    return _result(
-        "connector",
-        title,
+    return this.result(
         Status.OK,
         f"{t.connector_name}: active RestApiPoller on {expected_api}, into our DCR and stream",
     )
 
 
-def check_freshness(ctx: HealthContext) -> CheckResult:
-    title, h = "Data freshness", ctx.settings.health
+@check("freshness", "Data freshness", needs=Needs.QUERY)
+def check_freshness(ctx: HealthContext, this: Check) -> CheckResult:
+    h = ctx.settings.health
     table = ctx.spec.table.name
     real = f"{table} | where category != '{VALIDATION_CATEGORY}'"
     # Age is computed by the service (its now()), so no clock on this machine is trusted.
@@ -249,8 +238,8 @@ def check_freshness(ctx: HealthContext) -> CheckResult:
     ]
     total = sum(p["events"] for p in series)
     if not latest.get("Events"):
-        return _result(
-            "freshness", title, Status.WARN if _connector_is_young(ctx) else Status.FAIL,
+        return this.result(
+            Status.WARN if _connector_is_young(ctx) else Status.FAIL,
             f"no Miro events in {table} yet",
             "the first events usually arrive 5-30 minutes after the connector is created; if it is older, check the "
             "Sentinel connector and SentinelHealth (see TROUBLESHOOTING.md#freshness)",
@@ -261,9 +250,7 @@ def check_freshness(ctx: HealthContext) -> CheckResult:
     status = (
         Status.OK if age < h.freshness_warn_minutes else Status.WARN if age < h.freshness_fail_minutes else Status.FAIL
     )
-    return _result(
-        "freshness", title, status, detail, age_minutes=age, events_per_hour=series, events_in_lookback=total
-    )
+    return this.result(status, detail, age_minutes=age, events_per_hour=series, events_in_lookback=total)
 
 
 def _connector_is_young(ctx: HealthContext) -> bool:
@@ -283,8 +270,9 @@ def _connector_is_young(ctx: HealthContext) -> bool:
     return (dt.datetime.now(dt.UTC) - when) < dt.timedelta(minutes=ctx.settings.health.freshness_fail_minutes)
 
 
-def check_fetch_failures(ctx: HealthContext) -> CheckResult:
-    title, h, name = "Connector fetches (SentinelHealth)", ctx.settings.health, ctx.target.connector_name
+@check("fetch_failures", "Connector fetches (SentinelHealth)", needs=Needs.QUERY)
+def check_fetch_failures(ctx: HealthContext, this: Check) -> CheckResult:
+    h, name = ctx.settings.health, ctx.target.connector_name
     # Real workspaces are reported to name a codeless poller "ApiPolling-<name>"; match both forms.
     base = (
         f"SentinelHealth | where TimeGenerated > ago({h.lookback_hours}h) "
@@ -301,20 +289,11 @@ def check_fetch_failures(ctx: HealthContext) -> CheckResult:
             timespan=dt.timedelta(hours=h.lookback_hours),
         )
     except ExternalError as exc:
-        # Azure names the missing table only in the inner error, which the SDK's exception text carries.
-        said = f"{exc.message} {exc.__cause__ or ''}".lower()
-        if "sentinelhealth" in said and any(w in said for w in ("not found", "semantic", "failed to resolve")):
-            return _result(
-                "fetch_failures", title, Status.SKIPPED, "the workspace has no SentinelHealth table",
-                "turn on Sentinel health monitoring (Settings > Auditing and health monitoring) to see connector fetch failures",
-            )  # fmt: skip
-        raise
+        return skipped_without_sentinel_health(this, exc, "connector fetch failures")
     failures = int((counts[0] if counts else {}).get("Failures") or 0)
     successes = int((counts[0] if counts else {}).get("Successes") or 0)
     if not last:
-        return _result(
-            "fetch_failures",
-            title,
+        return this.result(
             Status.WARN,
             f"no fetch recorded for {name} in the last {h.lookback_hours} h",
             "the connector may not have polled yet; check again in a few minutes",
@@ -323,22 +302,20 @@ def check_fetch_failures(ctx: HealthContext) -> CheckResult:
     detail = f"{successes} successful and {failures} failed fetches in {h.lookback_hours} h; last: {latest.get('Status')} at {_iso(latest.get('TimeGenerated'))}"
     if str(latest.get("Status")) == "Failure":
         description = str(latest.get("Description") or "")
-        return _result(
-            "fetch_failures", title, Status.FAIL, f"{detail}: {description}",
+        return this.result(
+            Status.FAIL, f"{detail}: {description}",
             fetch_failure_remedy(description, str(latest.get("Reason") or "")),
             failures=failures, successes=successes,
         )  # fmt: skip
     if failures > h.max_fetch_failures:
-        return _result(
-            "fetch_failures",
-            title,
+        return this.result(
             Status.WARN,
             detail,
             "fetches failed earlier but the last one succeeded; watch for a pattern",
             failures=failures,
             successes=successes,
         )
-    return _result("fetch_failures", title, Status.OK, detail, failures=failures, successes=successes)
+    return this.result(Status.OK, detail, failures=failures, successes=successes)
 
 
 #: SentinelHealth's account of a failed fetch (its Reason, or the status in its Description) → what to do.
@@ -393,8 +370,9 @@ def fetch_failure_remedy(description: str, reason: str = "") -> str:
     return "read the failure above; TROUBLESHOOTING.md#fetch-failures lists the usual causes"
 
 
-def check_dcr_metrics(ctx: HealthContext) -> CheckResult:
-    title, h = "DCR metrics", ctx.settings.health
+@check("dcr_metrics", "DCR metrics", needs=Needs.ARM)
+def check_dcr_metrics(ctx: HealthContext, this: Check) -> CheckResult:
+    h = ctx.settings.health
     totals: dict[str, float | None] = {}
     # Each metric is read in an aggregation it supports (Learn: the row counts Total, transform errors Count only).
     for names, aggregation in _DCR_METRICS:
@@ -404,8 +382,8 @@ def check_dcr_metrics(ctx: HealthContext) -> CheckResult:
         totals.update(_metric_sums(answer, names, aggregation.lower()))
     unknown = [n for n, v in totals.items() if v is None]
     if unknown:
-        return _result(
-            "dcr_metrics", title, Status.WARN, f"Azure answered no values for {', '.join(unknown)}",
+        return this.result(
+            Status.WARN, f"Azure answered no values for {', '.join(unknown)}",
             "read the DCR's metrics in the portal (Monitoring > Metrics); a new DCR can take a few minutes to report",
         )  # fmt: skip
     received, dropped, errors = (
@@ -413,14 +391,12 @@ def check_dcr_metrics(ctx: HealthContext) -> CheckResult:
     )
     detail = f"last {h.lookback_hours} h: {received} rows received, {dropped} dropped, {errors} transformation errors"
     if dropped or errors:
-        return _result(
-            "dcr_metrics", title, Status.FAIL, detail,
+        return this.result(
+            Status.FAIL, detail,
             "rows are being lost: run `miro-sentinel dcr test` on recent events, and read the DCR's error logs (DCRLogErrors)",
             received=received, dropped=dropped, transformation_errors=errors,
         )  # fmt: skip
-    return _result(
-        "dcr_metrics", title, Status.OK, detail, received=received, dropped=dropped, transformation_errors=errors
-    )
+    return this.result(Status.OK, detail, received=received, dropped=dropped, transformation_errors=errors)
 
 
 _DCR_METRICS = ((("RowsReceived_Count", "RowsDropped_Count"), "Total"), (("TransformationErrors_Count",), "Count"))
@@ -442,14 +418,12 @@ def _metric_sums(answer: dict[str, Any], names: tuple[str, ...], field: str) -> 
     return sums
 
 
-def check_validation(ctx: HealthContext) -> CheckResult:
-    title = "Validation record"
+@check("validation", "Validation record")
+def check_validation(ctx: HealthContext, this: Check) -> CheckResult:
     v = ctx.validation
     if v is None:
-        return _result(
-            "validation", title, Status.SKIPPED, "not run by this command", "run `miro-sentinel validate` to send one"
-        )
-    data = {
+        return this.result(Status.SKIPPED, "not run by this command", "run `miro-sentinel validate` to send one")
+    data: dict[str, Any] = {
         "record_id": v.record_id,
         "accepted_at": _iso(v.accepted_at),
         "visible_at": _iso(v.visible_at),
@@ -457,12 +431,13 @@ def check_validation(ctx: HealthContext) -> CheckResult:
         "forbidden_retries": v.forbidden_retries,
     }
     if v.ok:
-        return _result("validation", title, Status.OK, v.detail, **data)
-    return _result("validation", title, Status.FAIL, v.detail, v.remedy, **data)
+        return this.result(Status.OK, v.detail, **data)
+    return this.result(Status.FAIL, v.detail, v.remedy, **data)
 
 
-def check_other_feeds(ctx: HealthContext) -> CheckResult:
-    title, arm, t = "Other Miro feeds", _arm(ctx), ctx.target
+@check("other_feeds", "Other Miro feeds", needs=Needs.ARM)
+def check_other_feeds(ctx: HealthContext, this: Check) -> CheckResult:
+    arm, t = _arm(ctx), ctx.target
     table = ctx.spec.table.name
     connectors = ctx.resource(resources.CONNECTOR)
     others = [
@@ -489,14 +464,14 @@ def check_other_feeds(ctx: HealthContext) -> CheckResult:
         if (connector.get("properties") or {}).get("connectorDefinitionName") == CONTENT_HUB_DEFINITION:
             found.append(f"connector {connector.get('name')} (the Content Hub Miro solution) also polls Miro")
     if found:
-        return _result(
-            "other_feeds", title, Status.FAIL, "; ".join(found) + ": every event would be stored twice",
+        return this.result(
+            Status.FAIL, "; ".join(found) + ": every event would be stored twice",
             "keep one feed: remove the Content Hub connector (Sentinel > Data connectors) or run `miro-sentinel destroy`",
             feeds=found,
         )  # fmt: skip
     if idle:
-        return _result(
-            "other_feeds", title, Status.WARN,
+        return this.result(
+            Status.WARN,
             "; ".join(idle) + " (no Sentinel connector sends to it now, but anything that does stores events twice)",
             "delete the rule if nothing uses it (left by the Content Hub Miro solution, for instance)",
             feeds=idle,
@@ -507,68 +482,45 @@ def check_other_feeds(ctx: HealthContext) -> CheckResult:
         if x.get("name") == LEGACY_TABLE
     ]
     if legacy:
-        return _result(
-            "other_feeds", title, Status.WARN, f"the legacy table {LEGACY_TABLE} exists (the Azure Functions connector)",
+        return this.result(
+            Status.WARN, f"the legacy table {LEGACY_TABLE} exists (the Azure Functions connector)",
             f"if its function app still runs, stop it: it double-ingests into {LEGACY_TABLE}, and its HTTP Data Collector API retires",
         )  # fmt: skip
-    return _result("other_feeds", title, Status.OK, f"no other feed writes Miro audit events into {table}")
+    return this.result(Status.OK, f"no other feed writes Miro audit events into {table}")
 
 
-CHECKS: Sequence[tuple[str, str, Callable[[HealthContext], CheckResult], str]] = (
-    ("settings", "Settings", check_settings, ""),
-    ("miro_token", "Miro token", check_miro_token, ""),
-    ("table", "Table schema", check_table, "arm"),
-    ("dce", "Data collection endpoint", check_dce, "arm"),
-    ("dcr", "Data collection rule", check_dcr, "arm"),
-    ("role", "Role for validation", check_role, "arm"),
-    ("connector", "Sentinel connector", check_connector, "arm"),
-    ("freshness", "Data freshness", check_freshness, "query"),
-    ("fetch_failures", "Connector fetches (SentinelHealth)", check_fetch_failures, "query"),
-    ("dcr_metrics", "DCR metrics", check_dcr_metrics, "arm"),
-    ("validation", "Validation record", check_validation, ""),
-    ("other_feeds", "Other Miro feeds", check_other_feeds, "arm"),
+#: Every check, in the report's order.
+CHECKS: tuple[Check, ...] = (
+    check_settings,
+    check_miro_token,
+    check_table,
+    check_dce,
+    check_dcr,
+    check_role,
+    check_connector,
+    check_freshness,
+    check_fetch_failures,
+    check_dcr_metrics,
+    check_validation,
+    check_other_feeds,
+    check_content,
+    check_rule_runs,
 )
-CHECK_IDS = tuple(c[0] for c in CHECKS)
+CHECK_IDS = tuple(c.id for c in CHECKS)
 
 
 def run_checks(ctx: HealthContext) -> list[CheckResult]:
     """Every check, in a fixed order; none raises."""
-    results = []
-    for check_id, title, check, needs in CHECKS:
-        results.append(_guarded(ctx, check_id, title, check, needs))
-    return results
-
-
-def _guarded(
-    ctx: HealthContext, check_id: str, title: str, check: Callable[[HealthContext], CheckResult], needs: str
-) -> CheckResult:
-    if needs == "arm" and ctx.arm is None:
-        return CheckResult(check_id, title, Status.SKIPPED, "Azure could not be reached", external_error=True)
-    if needs == "query" and ctx.query is None:
-        reason = ctx.outputs_error.message if ctx.outputs_error else "the pipeline is not deployed"
-        return CheckResult(
-            check_id, title, Status.SKIPPED, f"cannot query the workspace: {reason}", "run `miro-sentinel deploy`"
-        )
-    try:
-        return check(ctx)
-    except ResourceNotFound as exc:
-        return _result(
-            check_id, title, Status.FAIL, f"missing: {exc.message}", "run `miro-sentinel deploy` to create it"
-        )
-    except Exception as exc:  # a check never raises: whatever stopped it, the report says it could not check
-        error = from_exception(exc)
-        return CheckResult(
-            check_id, title, Status.SKIPPED, f"could not check: {error.message}", error.remedy, external_error=True
-        )
+    return [c.run(ctx) for c in CHECKS]
 
 
 def _arm(ctx: HealthContext) -> ArmClient:
-    assert ctx.arm is not None  # guarded by _guarded(needs="arm")
+    assert ctx.arm is not None  # guarded by Check.run (needs ARM)
     return ctx.arm
 
 
 def _query(ctx: HealthContext) -> QueryClient:
-    assert ctx.query is not None  # guarded by _guarded(needs="query")
+    assert ctx.query is not None  # guarded by Check.run (needs QUERY)
     return ctx.query
 
 

@@ -4,6 +4,7 @@ Each environment gets a working directory of its own::
 
     <work_dir>/config/     copy of terraform/ (refreshed on every run; the provider lock file is kept)
     <work_dir>/dcr/        copy of the DcrSpec's directory, where modules/bodies looks for it
+    <work_dir>/content/    copy of content/ (analytics rules, metric alerts, hunting queries, workbook)
     <work_dir>/tf-data/    TF_DATA_DIR: providers, modules, backend settings
     <work_dir>/state/      terraform.tfstate, for the local backend only
 
@@ -27,6 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from deployer import resources
+from deployer.content.spec import DEFAULT_CONTENT_DIR
 from deployer.dcr.spec import DcrSpec
 from deployer.errors import ConfigError, ConfigProblem, TerraformAuthError, TerraformError, TerraformProviderUnavailable
 from deployer.provision import (
@@ -40,6 +42,7 @@ from deployer.provision import (
     Target,
 )
 from deployer.resources import Deployment
+from deployer.shipped import shipped_dir
 from deployer.survey import Survey, refuse_blocked
 from deployer.terraform.backend import BackendSettings
 from deployer.terraform.results import PlanResult
@@ -54,8 +57,8 @@ __all__ = [
     "target_variables",
 ]
 
-#: The repository's ``terraform/`` root configuration.
-DEFAULT_TERRAFORM_DIR = Path(__file__).resolve().parents[2] / "terraform"
+#: The ``terraform/`` root configuration (the repository's, or its copy inside an installed wheel).
+DEFAULT_TERRAFORM_DIR = shipped_dir("terraform")
 
 #: The Terraform variable that receives the Miro token (ephemeral, write-only).
 TOKEN_VARIABLE = "miro_token"
@@ -85,6 +88,10 @@ def target_variables(target: Target, *, table_name: str, create_resource_group: 
     """
     values: dict[str, Any] = {f.name: getattr(target, f.name) for f in fields(target) if f.name != "environment"}
     values["tags"] = dict(target.tags)
+    values["content"] = {
+        f.name: list(v) if isinstance(v := getattr(target.content, f.name), tuple) else v
+        for f in fields(target.content)
+    }
     return {"target": {**values, "table_name": table_name, "create_resource_group": create_resource_group}}
 
 
@@ -356,6 +363,9 @@ class TerraformEngine:
         dcr_copy = self.work_dir / "dcr"
         shutil.rmtree(dcr_copy, ignore_errors=True)
         shutil.copytree(self.spec.root, dcr_copy, ignore=shutil.ignore_patterns("__pycache__"))
+        content_copy = self.work_dir / "content"
+        shutil.rmtree(content_copy, ignore_errors=True)
+        shutil.copytree(DEFAULT_CONTENT_DIR, content_copy, ignore=shutil.ignore_patterns("__pycache__"))
         (self.work_dir / "state").mkdir(mode=0o700, exist_ok=True)
         backend_config = self.backend.write(self.config_dir, state_path="../state/terraform.tfstate")
         self._runner.init(backend_config=backend_config)

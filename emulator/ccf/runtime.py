@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from emulator.ccf.config import ConfigRefused, DcrTarget, read_poller_config
@@ -106,6 +107,8 @@ class _Worker:
         self.backend = backend
         self.connector_id = connector_id
         self.changed = threading.Event()
+        #: Set to make an idle worker look again at once (a change, the clock jumped, a settle).
+        self.wake = threading.Event()
         self.stopping = threading.Event()
         #: Set to cut a wait short (stop, pause).
         self.interrupt = threading.Event()
@@ -123,6 +126,7 @@ class _Worker:
         self.stopping.set()
         self.interrupt.set()
         self.changed.set()
+        self.wake.set()
         if self.thread is not threading.current_thread():
             self.thread.join(timeout=30)
 
@@ -134,9 +138,19 @@ class _Worker:
     def _keep_going(self) -> bool:
         return not self.stopping.is_set() and not self.backend.paused.is_set()
 
+    def idle(self) -> bool:
+        """Nothing due and nothing in flight: every window that has ended was fetched (or waits for its retry)."""
+        if self.busy.locked() or self.wake.is_set() or self.changed.is_set():
+            return False
+        poller = self.poller
+        if poller is None or not poller.config.is_active:
+            return True
+        return poller.next_due() > self.backend.cloud.clock.now()
+
     def _run(self) -> None:
         clock = self.backend.cloud.clock
         while not self.stopping.is_set():
+            self.wake.clear()
             if self.poller is None or self.changed.is_set():
                 self.changed.clear()
                 self.poller = self.backend.build_poller(self.connector_id, self._sleep, self)
@@ -154,7 +168,7 @@ class _Worker:
                     until_due = (self.poller.next_due() - clock.now()).total_seconds()
                     wait = min(max(clock.real_seconds(until_due), 0.0), _IDLE_REAL_SECONDS)
             if wait > 0:
-                self.changed.wait(wait)
+                self.wake.wait(wait)
 
 
 class CcfBackend:
@@ -170,6 +184,7 @@ class CcfBackend:
         self._started = False
         #: Set while the pollers are paused (control API): nothing is fetched, progress stays put.
         self.paused = threading.Event()
+        cloud.clock.on_advance(self.wake_all)
         self.principal = Principal(
             object_id=SENTINEL_APP_ID,
             app_id=SENTINEL_APP_ID,
@@ -222,6 +237,28 @@ class CcfBackend:
         for worker in self._current_workers():
             worker.interrupt.clear()
             worker.changed.set()
+            worker.wake.set()
+
+    def wake_all(self) -> None:
+        """Make every worker look at once whether a window is due (the clock jumped)."""
+        for worker in self._current_workers():
+            worker.wake.set()
+
+    def settle(self, timeout: float = 120.0) -> None:
+        """Return once every active connector has fetched each window that has ended (or waits to retry one).
+
+        Used while the clock is stepped (control API ``/clock/advance`` with ``step_seconds``), so that what
+        runs next (analytics rules) sees what the connectors would have collected by then. Returns at once
+        while the pollers are paused.
+        """
+        self.wake_all()
+        deadline = time.monotonic() + timeout
+        while not self.paused.is_set() and time.monotonic() < deadline:
+            if all(worker.idle() for worker in self._current_workers()):
+                return
+            time.sleep(0.002)
+        if not self.paused.is_set():
+            _log.warning("the pollers did not settle within %.0f s", timeout)
 
     def _current_workers(self) -> list[_Worker]:
         with self._lock:
@@ -239,6 +276,7 @@ class CcfBackend:
         self.settings = dataclasses.replace(self.settings, **{k: float(v) for k, v in changes.items()})
         for worker in self._current_workers():
             worker.changed.set()
+            worker.wake.set()
         return self.settings
 
     # --- connectors -----------------------------------------------------------------------------------
@@ -266,6 +304,7 @@ class CcfBackend:
                 worker.start()
                 return
         worker.changed.set()
+        worker.wake.set()
 
     def build_poller(self, connector_id: str, sleep: Any, worker: _Worker) -> WindowPoller | None:
         """A poller for the connector as it is now (``None`` when it is gone or cannot be polled)."""

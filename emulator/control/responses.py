@@ -58,11 +58,18 @@ class ControlResponses:
         return Reply(200, {"now": self.cloud.clock.now().isoformat(), "time_scale": self.cloud.clock.time_scale})
 
     def advance_clock(self, call: Call) -> Reply:
-        """Move virtual time forward by ``{"seconds": N}`` (role propagation, latency, polling windows)."""
-        seconds = _json(call).get("seconds")
+        """Move virtual time forward by ``{"seconds": N}`` (role propagation, latency, polling windows).
+
+        With ``"step_seconds": S`` the clock moves in steps of S, and after each the cloud settles: the
+        pollers fetch every window that has ended, then analytics rules and metric alerts run what is due.
+        """
+        body = _json(call)
+        seconds, step = body.get("seconds"), body.get("step_seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
             raise _bad("'seconds' must be a number >= 0")
-        now = self.cloud.clock.advance(float(seconds))
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int | float) or step < 1):
+            raise _bad("'step_seconds' must be a number >= 1")
+        now = self.cloud.clock.advance(float(seconds)) if step is None else self.cloud.step(float(seconds), float(step))
         return Reply(200, {"now": now.isoformat(), "time_scale": self.cloud.clock.time_scale})
 
     def state(self, call: Call) -> Reply:

@@ -1,7 +1,7 @@
 """The control API of the local Miro, under ``/_emulator/miro`` (the control token required, like all of it).
 
 * ``GET  /_emulator/miro``: settings, tokens (rights, never values), faults with their hits.
-* ``PATCH /_emulator/miro/settings``: ``credits_per_minute``, ``retry_after_on_429``, ``events_per_minute``, ``seed``.
+* ``PATCH /_emulator/miro/settings``: ``credits_per_minute``, ``retry_after_on_429``, ``events_per_minute``, ``seed``, ``office_hours``.
 * ``GET /_emulator/miro/tokens``; ``POST`` ``{"preset": "valid|revoked|no_audit_scope|not_enterprise|not_company_admin",
   "scopes": [...], "enterprise": bool, "company_admin": bool, "revoked": bool, "label": str}`` -> 201 with
   ``token`` (the only time its value is shown); ``PATCH /_emulator/miro/tokens/{id}`` changes rights

@@ -8,6 +8,10 @@ Time is cut into one-minute buckets. The events of a bucket depend only on the s
 bucket's index, so the events of any range can be computed at any moment, in any order, and a test
 can ask for exactly the events a connector should have collected over the windows it polled.
 
+People behave as people do: each has one or two usual IP addresses (one sign-in in ten comes from
+elsewhere), and with ``office_hours`` nobody changes organisation settings outside 07-19 UTC on weekdays
+(automation does), so the activity is a baseline the analytics rules can be quiet on.
+
 The events have the v2 shape (``AuditEvent`` in Miro's OpenAPI spec): ``createdAt`` with a colon-less
 ``+0000`` offset, no top-level ``type``, ``context.team`` missing for organisation-wide events, some
 without ``object`` or ``createdBy``, nested ``details`` and some non-ASCII names. To exercise paging
@@ -17,6 +21,7 @@ instant (a burst), which only the id's number breaks.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
 import threading
@@ -91,14 +96,19 @@ class EventGenerator:
     :param organization: the organisation every event belongs to (the tokens' organisation).
     """
 
-    def __init__(self, *, seed: int, events_per_minute: float, organization: Organization) -> None:
+    def __init__(
+        self, *, seed: int, events_per_minute: float, organization: Organization, office_hours: bool = False
+    ) -> None:
         if not 0 <= events_per_minute <= MAX_EVENTS_PER_MINUTE:
             raise ValueError(f"events_per_minute must be between 0 and {MAX_EVENTS_PER_MINUTE}")
         self.seed = seed
         self.events_per_minute = events_per_minute
         self.organization = organization
+        self.office_hours = office_hours
         people = random.Random(f"{seed}:people")
         self._users = [self._person(people, i) for i in range(40)]
+        places = random.Random(f"{seed}:places")
+        self._usual_ips = {u["id"]: [self._ip(places) for _ in range(places.choice((1, 2)))] for u in self._users}
         self._teams = [
             {"id": str(_NUMBER_BASE + 1_000 + i), "name": name, "_kind": "team"} for i, name in enumerate(_TEAMS)
         ]
@@ -168,7 +178,9 @@ class EventGenerator:
         actor = rng.choice(self._users)
         team = rng.choice(self._teams)
         body: dict[str, Any] = {"id": format_key(key)}
-        context: dict[str, Any] = {"ip": self._ip(rng), "organization": self._org()}
+        usual = self._usual_ips[actor["id"]]
+        ip = rng.choice(usual) if rng.random() < 0.9 else self._ip(rng)
+        context: dict[str, Any] = {"ip": ip, "organization": self._org()}
         details: dict[str, Any]
         obj: dict[str, Any] | None
         created_by: dict[str, Any] | None = _public(actor)
@@ -219,7 +231,7 @@ class EventGenerator:
             roll = rng.random()
             if roll < 0.3:
                 created_by = None  # system changes carry no actor
-            elif roll < 0.5:
+            elif roll < 0.5 or (self.office_hours and not _working_hours(key[0])):
                 created_by = {"type": "miro_automation", "id": "0", "name": "Miro"}
         body["context"] = context
         if obj is not None:
@@ -246,6 +258,12 @@ class EventGenerator:
         name = _CJK[i % len(_CJK)] if i % 9 == 0 else f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
         user_id = str(_NUMBER_BASE + 100 + i)
         return {"type": "user", "id": user_id, "name": name, "email": f"user{i}@example.com"}
+
+
+def _working_hours(micros: int) -> bool:
+    """Whether the instant lies in 07:00-19:00 UTC, Monday to Friday."""
+    at = dt.datetime.fromtimestamp(micros / 1_000_000, dt.UTC)
+    return at.weekday() < 5 and 7 <= at.hour < 19
 
 
 def _public(entity: dict[str, Any]) -> dict[str, Any]:

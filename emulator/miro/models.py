@@ -65,6 +65,9 @@ class MiroSettings:
     seed: int = 0
     #: Which events createdAfter/createdBefore select: ``half_open`` [after, before), ``closed`` or ``open``.
     created_bounds: str = "half_open"
+    #: An organisation that works 07-19 UTC, Monday to Friday: outside those hours no person changes
+    #: organisation settings (automation still does). Off by default: events are spread evenly.
+    office_hours: bool = False
 
     def updated(self, changes: Mapping[str, Any]) -> MiroSettings:
         """A copy with ``changes``; raises ``ValueError`` for unknown fields or bad values."""
@@ -74,6 +77,7 @@ class MiroSettings:
             "events_per_minute": float,
             "seed": int,
             "created_bounds": str,
+            "office_hours": bool,
         }
         unknown = sorted(set(changes) - set(kinds))
         if unknown:
@@ -341,7 +345,10 @@ class MiroBackend:
 
     def _make_generator(self) -> EventGenerator:
         return EventGenerator(
-            seed=self.settings.seed, events_per_minute=self.settings.events_per_minute, organization=ORGANIZATION
+            seed=self.settings.seed,
+            events_per_minute=self.settings.events_per_minute,
+            organization=ORGANIZATION,
+            office_hours=self.settings.office_hours,
         )
 
 

@@ -6,6 +6,7 @@ The resource provider's exact codes and texts for these refusals are unconfirmed
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,6 +14,7 @@ from emulator.core.errors import EmulatorError, azure_error
 
 __all__ = [
     "bad_request",
+    "columns_missing",
     "definition_in_use",
     "definition_not_found",
     "etag_mismatch",
@@ -21,6 +23,9 @@ __all__ = [
     "not_found",
     "not_implemented",
     "not_onboarded",
+    "query_missing_table",
+    "query_semantic",
+    "query_syntax",
 ]
 
 
@@ -89,4 +94,45 @@ def etag_required(name: str) -> EmulatorError:
     return bad_request(
         f"'{name}' already exists: an update must carry its current etag (read it with GET first).",
         target="etag",
+    )
+
+
+def query_syntax(line: int | None, column: int | None, token: str) -> EmulatorError:
+    """The rule's query does not parse (Sentinel relays Log Analytics' syntax error)."""
+    where = f" on line [{line},{column}]" if line is not None else ""
+    return bad_request(
+        f"Syntax error: SYN0002: Query could not be parsed at '{token}'{where}", target="properties.query"
+    )
+
+
+def query_missing_table() -> EmulatorError:
+    """The rule's query reads a table the workspace does not have (Sentinel's own wording)."""
+    return bad_request(
+        "Failed to run the analytics rule query. One of the tables does not exist.", target="properties.query"
+    )
+
+
+def query_semantic(message: str) -> EmulatorError:
+    """The rule's query names a column that does not exist: Sentinel wraps Log Analytics' error in its message."""
+    inner = json.dumps(
+        {
+            "error": {
+                "message": "The request had some invalid properties",
+                "code": "BadArgumentError",
+                "innererror": {
+                    "code": "SemanticError",
+                    "message": "A semantic error occurred.",
+                    "innererror": {"code": "SEM0100", "message": message},
+                },
+            }
+        }
+    )
+    return bad_request(f"FailedToResolveScalarExpression; Message: {inner}", target="properties.query")
+
+
+def columns_missing(names: Sequence[str]) -> EmulatorError:
+    """Entity mappings, custom details or alert overrides name columns the query does not return."""
+    return bad_request(
+        f"Column names {','.join(names)} do not exist. Please check the query results and try again",
+        target="properties",
     )

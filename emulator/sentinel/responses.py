@@ -8,6 +8,7 @@ from emulator.arm import errors as arm_errors
 from emulator.arm.models.resources import Resource
 from emulator.arm.responses import _body, _caller  # ARM's own request parsing: Sentinel is an ARM provider
 from emulator.core.http import Call, Reply
+from emulator.sentinel.analytics import ALERT_RULE_TYPE, AnalyticsBackend
 from emulator.sentinel.models import CONNECTOR_TYPE, DEFINITION_TYPE, ONBOARDING_TYPE, SentinelBackend
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     DEFINITION_TYPE: ("2025-03-01", "2025-09-01"),
     CONNECTOR_TYPE: ("2025-03-01", "2025-09-01"),
     ONBOARDING_TYPE: ("2025-03-01", "2025-09-01"),
+    ALERT_RULE_TYPE: ("2025-03-01", "2025-09-01"),
 }
 
 
@@ -33,9 +35,10 @@ def _require_api_version(call: Call, kind: str) -> None:
 
 
 class SentinelResponses:
-    def __init__(self, cloud: Cloud, backend: SentinelBackend) -> None:
+    def __init__(self, cloud: Cloud, backend: SentinelBackend, analytics: AnalyticsBackend) -> None:
         self.cloud = cloud
         self.backend = backend
+        self.analytics = analytics
 
     def _workspace(self, call: Call) -> Resource:
         p = call.params
@@ -99,3 +102,27 @@ class SentinelResponses:
 
     def delete_onboarding(self, call: Call) -> Reply:
         return self._delete(call, ONBOARDING_TYPE)
+
+    # --- analytics rules --------------------------------------------------------------------------------
+
+    def put_rule(self, call: Call) -> Reply:
+        _require_api_version(call, ALERT_RULE_TYPE)
+        workspace = self._workspace(call)
+        rule, created = self.analytics.put(
+            _caller(call), workspace, call.params["name"], _body(call), onboarded=self.backend.is_onboarded(workspace)
+        )
+        return Reply(201 if created else 200, rule.to_dict())
+
+    def get_rule(self, call: Call) -> Reply:
+        _require_api_version(call, ALERT_RULE_TYPE)
+        return Reply(200, self.analytics.get(_caller(call), self._workspace(call), call.params["name"]).to_dict())
+
+    def list_rules(self, call: Call) -> Reply:
+        _require_api_version(call, ALERT_RULE_TYPE)
+        found = self.analytics.list_rules(_caller(call), self._workspace(call))
+        return Reply(200, {"value": [r.to_dict() for r in found]})
+
+    def delete_rule(self, call: Call) -> Reply:
+        _require_api_version(call, ALERT_RULE_TYPE)
+        deleted = self.analytics.delete(_caller(call), self._workspace(call), call.params["name"])
+        return Reply(200 if deleted else 204)

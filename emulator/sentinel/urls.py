@@ -1,7 +1,7 @@
 """Sentinel's ARM routes under a workspace: ``.../providers/Microsoft.SecurityInsights/...``.
 
-``dataConnectorDefinitions``, ``dataConnectors`` and ``onboardingStates``: list, PUT, GET, DELETE,
-with an ARM token (the same audiences and 401 answers as the rest of ARM).
+``dataConnectorDefinitions``, ``dataConnectors``, ``onboardingStates`` and ``alertRules``: list, PUT, GET,
+DELETE, with an ARM token (the same audiences and 401 answers as the rest of ARM).
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from emulator.arm import errors as arm_errors
 from emulator.arm.urls import ARM_AUDIENCES, registered_only
 from emulator.core.auth import Authenticator
 from emulator.core.http import Route, Service
+from emulator.sentinel.analytics import AnalyticsBackend
 from emulator.sentinel.models import SentinelBackend
 from emulator.sentinel.responses import SentinelResponses
 
 if TYPE_CHECKING:
     from emulator.cloud import Cloud
 
-__all__ = ["backend", "service"]
+__all__ = ["analytics", "backend", "service"]
 
 _WS = (
     "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}"
@@ -31,8 +32,13 @@ def backend(cloud: Cloud) -> SentinelBackend:
     return cloud.backend("sentinel", SentinelBackend)
 
 
+def analytics(cloud: Cloud) -> AnalyticsBackend:
+    """The cloud's scheduled analytics rules and their scheduler (created on first use)."""
+    return cloud.backend("analytics", AnalyticsBackend)
+
+
 def service(cloud: Cloud) -> Service:
-    r = SentinelResponses(cloud, backend(cloud))
+    r = SentinelResponses(cloud, backend(cloud), analytics(cloud))
     auth = Authenticator(ARM_AUDIENCES, arm_errors.ArmAuthErrors(cloud.identity.tenant_id), cloud.tokens)
     table = (
         (
@@ -52,6 +58,7 @@ def service(cloud: Cloud) -> Service:
             r.get_onboarding,
             r.delete_onboarding,
         ),
+        ("alertRules", "AlertRules", r.list_rules, r.put_rule, r.get_rule, r.delete_rule),
     )
     routes: list[Route] = []
     for segment, operation, list_, put, get, delete in table:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from part2_cloud import (
 pytestmark = pytest.mark.slow
 
 CONNECTOR = "MiroAuditLogsPoller"
+WITNESS = "WitnessPoller"
 
 
 @pytest.fixture
@@ -284,16 +284,24 @@ def test_a_token_restored_later_collects_the_windows_missed(
 def test_an_inactive_connector_fetches_nothing_until_it_is_activated(
     info: dict[str, Any], control: Control, sentinel: SentinelArm, pipeline: MiroPipeline, logs: LogsQueryClient
 ) -> None:
-    # Given a connector created inactive, and three windows' time passing
+    # Given a connector created inactive, beside an active witness whose revoked token Miro refuses
     body = project_connector(info, pipeline, info["miro_token"])
     body["properties"]["isActive"] = False
     created = sentinel.put("dataConnectors", CONNECTOR, body)
     assert created.status_code == 201
-    time.sleep(0.8)
+    revoked = control.call("POST", "/miro/tokens", {"preset": "revoked"}, expect=201)["token"]
+    witness = {**project_connector(info, pipeline, revoked), "name": WITNESS}
+    assert sentinel.put("dataConnectors", WITNESS, witness).status_code == 201
 
-    # Then Miro was never called and no health row was written
-    assert control.call("GET", "/requests?service=miro")["value"] == []
+    # When the witness has polled three windows, so the pollers ran while the connector was inactive
+    control.wait_until(lambda: fetch_failures(control, WITNESS) >= 3, what="three polls of the witness")
+
+    # Then every call Miro saw was the witness's (refused), and the inactive connector wrote nothing
+    statuses = [r["status"] for r in control.call("GET", "/requests?service=miro")["value"]]
+    assert len(statuses) >= 3 and set(statuses) == {401}
     assert health_rows(logs, info) == []
+    assert not control.ccf_connector(CONNECTOR)["active"]
+    assert sentinel.delete("dataConnectors", WITNESS).status_code == 200
 
     # When it is activated (an update carries the etag and the key)
     body["properties"]["isActive"] = True
@@ -303,6 +311,11 @@ def test_an_inactive_connector_fetches_nothing_until_it_is_activated(
     # Then it collects from its creation on, missing nothing
     entry = control.wait_for_windows(CONNECTOR, 3)
     assert_collected_exactly_once(logs, info, control, entry)
+
+
+def fetch_failures(control: Control, name: str) -> int:
+    state = control.ccf_connector(name)["state"]
+    return int(state["failures"]) if state else 0
 
 
 def _free_port() -> int:

@@ -153,7 +153,7 @@ def test_reset_removes_what_tests_created(emulator: dict[str, Any], pipeline: Pi
     state = http.control("GET", "/state")
 
     assert [r["type"] for r in state["resources"] if r["type"].startswith("Microsoft.Insights")] == []
-    assert [t["name"] for t in state["tables"]] == ["SentinelHealth"]
+    assert [t["name"] for t in state["tables"]] == ["SecurityAlert", "SentinelHealth"]
     assert state["settings"]["role_propagation_seconds"] == 0
     assert [p["client_id"] for p in state["principals"]] == [emulator["client_id"]]
 

@@ -10,14 +10,19 @@ file under the test's directory (settings, the local cloud's store and logs) nor
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,6 +124,51 @@ class LocalEnv:
         self.outputs += [stdout, stderr]
         return Run(process.returncode, stdout, stderr)
 
+    def cli_in_terminal(self, *args: str, env: dict[str, str | None], columns: int = 100) -> Run:
+        """Run the CLI in a pseudo-terminal ``columns`` wide: ``Run.stdout`` is all the terminal received.
+
+        ``env`` adds variables to the child's environment, or removes those set to None.
+        """
+        merged: dict[str, str | None] = {
+            k: v for k, v in os.environ.items() if not k.startswith(("MIRO_SENTINEL_", "MIRO_ACCESS_TOKEN"))
+        }
+        merged.update({"PYTHONPATH": str(REPO_ROOT), "MIRO_ACCESS_TOKEN": CANARY, "TERM": "xterm", **env})
+        child_env = {k: v for k, v in merged.items() if v is not None}
+        controller, terminal = pty.openpty()
+        fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+        received = bytearray()
+
+        def drain() -> None:
+            while True:
+                try:
+                    chunk = os.read(controller, 4096)
+                except OSError:  # EIO: the child closed the terminal
+                    return
+                if not chunk:
+                    return
+                received.extend(chunk)
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "deployer", *args],
+                cwd=self.root,
+                env=child_env,
+                stdin=subprocess.DEVNULL,
+                stdout=terminal,
+                stderr=terminal,
+                timeout=180,
+                check=False,
+            )
+        finally:
+            os.close(terminal)
+            reader.join(timeout=10)
+            os.close(controller)
+        text = received.decode("utf-8", errors="replace").replace("\r\n", "\n")
+        self.outputs.append(text)
+        return Run(done.returncode, text, "")
+
     def control(self, method: str, path: str, body: Any = None) -> Any:
         response = control_call(self.info, method, path, body)
         assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
@@ -169,6 +219,13 @@ class LocalEnv:
             if connector["name"] == name:
                 return dict(connector.get("state") or {})
         return {}
+
+    def wait_until(self, predicate: Callable[[], bool], *, what: str, timeout: float = 30) -> None:
+        """Poll ``predicate`` until it holds; fail the test, naming ``what``, after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < deadline, f"timed out after {timeout:g} s waiting for {what}"
+            time.sleep(0.1)
 
     def advance(self, minutes: float) -> None:
         """Move the local cloud's clock ahead (the CCF poller then runs the windows that became due)."""

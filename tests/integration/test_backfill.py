@@ -4,7 +4,7 @@ The local Miro generates a deterministic history (``events_per_minute`` a minute
 90 days), and serves it with its rate limit; the connector deployed by ``deploy`` polls it meanwhile.
 Each test compares the table with what Miro holds over the range: the same ids, one row each.
 The budget is raised so pacing does not make the tests slow (pacing has its own tests and benchmark).
-``make test`` runs the 30-day run, the connector overlap, the lock and the refusals; the kills, faults and quirks
+``make test`` runs the 30-day run, the connector overlap, the lock, the terminal and the refusals; the kills, faults and quirks
 take minutes together, so they are marked ``extended`` (``make extended``).
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -386,6 +387,17 @@ def test_a_backfill_stops_at_once_while_a_deploy_holds_the_environment(local_env
     assert error["type"] == "EnvironmentLocked"
     assert error["message"].startswith(f"environment 'local' is locked by `miro-sentinel deploy` (pid {os.getpid()})")
     assert local_env.requests_log() == []  # neither Miro nor Azure was asked anything
+
+
+def test_in_a_terminal_the_backfill_steps_live_line_carries_the_bar(local_env: LocalEnv) -> None:
+    prepare(local_env, events_per_minute=0.05)
+    start, end = past_range(local_env, days=2)
+    run = local_env.cli_in_terminal(
+        "backfill", "--env", "local", "--from", start, "--to", end, env={"CI": None}, columns=200
+    )
+    assert run.code == 0, run.stdout
+    assert re.search(r"█{20} 3/3 windows, [\d,]+ fetched, .* events/s, credits [\d,]+/[\d,]+ a minute", run.stdout)
+    assert not re.search(r"backfill: \d+/\d+ windows", run.stdout)  # no plain progress line beside the live one
 
 
 @pytest.mark.extended

@@ -13,6 +13,8 @@ from tests.support import REPO_ROOT
 
 WRITES = {"PUT", "PATCH", "POST", "DELETE"}
 AZURE_SERVICES = {"entra", "arm", "sentinel", "ingestion", "query"}
+#: Our Sentinel content: 9 analytics rules, 4 hunting queries, the workbook, 2 metric alerts.
+CONTENT = 16
 
 
 def checks(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -29,7 +31,7 @@ def test_deploy_from_scratch_is_healthy(local_env: LocalEnv) -> None:
     document = deploy(local_env)
     jsonschema.validate(document, json.loads((REPO_ROOT / "docs/run.schema.json").read_text()))
     assert document["status"] == "healthy"
-    assert document["changes"] == {"created": 6, "updated": 0, "deleted": 0, "adopted": 0}
+    assert document["changes"] == {"created": 6 + CONTENT, "updated": 0, "deleted": 0, "adopted": 0}
     assert [s["name"] for s in document["steps"]] == [
         "settings",
         "token",
@@ -56,6 +58,8 @@ def test_deploy_from_scratch_is_healthy(local_env: LocalEnv) -> None:
             "dcr_metrics",
             "validation",
             "other_feeds",
+            "content",
+            "rule_runs",
         ],
         "OK",
     )
@@ -93,7 +97,7 @@ def test_plan_names_the_drift_and_deploy_repairs_it(local_env: LocalEnv) -> None
     local_env.control("POST", "/reset")  # everything gone behind our back
     again = local_env.cli("plan", "--env", "local", "--output", "json")
     assert again.code == 0
-    assert [c["action"] for c in again.json()["plan"]] == ["create"] * 6
+    assert [c["action"] for c in again.json()["plan"]] == ["create"] * (6 + CONTENT)
 
 
 def test_destroy_needs_yes_without_a_terminal_and_then_leaves_nothing(local_env: LocalEnv) -> None:
@@ -105,11 +109,11 @@ def test_destroy_needs_yes_without_a_terminal_and_then_leaves_nothing(local_env:
     )
     done = local_env.cli("destroy", "--env", "local", "--yes", "--output", "json")
     assert done.code == 0, done.stderr
-    assert done.json()["changes"] == {"created": 0, "updated": 0, "deleted": 6, "adopted": 0}
+    assert done.json()["changes"] == {"created": 0, "updated": 0, "deleted": 6 + CONTENT, "adopted": 0}
     after = local_env.cli("destroy", "--env", "local", "--yes", "--output", "json").json()
     assert after["plan"] == [] and after["changes"]["deleted"] == 0
     planned = local_env.cli("plan", "--env", "local", "--output", "json").json()
-    assert [c["action"] for c in planned["plan"]] == ["create"] * 6
+    assert [c["action"] for c in planned["plan"]] == ["create"] * (6 + CONTENT)
 
 
 @pytest.mark.parametrize(
@@ -172,7 +176,7 @@ def test_miro_down_is_retried_then_reported(local_env: LocalEnv) -> None:
 
 def test_missing_role_is_retried_until_it_propagates(local_env: LocalEnv) -> None:
     # 10 emulated minutes before a new role assignment is honoured: 5 real seconds at 120x.
-    local_env.control("PATCH", "/settings", {"role_propagation_seconds": 600})
+    local_env.control("PATCH", "/settings", {"role_propagation_seconds": 3000})
     document = deploy(local_env)
     validation = document["validation"]
     assert validation["visible"]

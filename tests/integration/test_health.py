@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from tests.integration.conftest import LocalEnv
@@ -72,9 +71,7 @@ def test_a_token_revoked_after_deploy_shows_in_health_through_sentinel_health(lo
     local_env.control("PATCH", f"/miro/tokens/{token_id}", {"revoked": True})
     failures_before = local_env.poller().get("failures", 0)
     local_env.advance(minutes=10)  # two polling windows become due; both fetches get 401
-    deadline = time.monotonic() + 30
-    while local_env.poller().get("failures", 0) <= failures_before and time.monotonic() < deadline:
-        time.sleep(0.1)
+    local_env.wait_until(lambda: local_env.poller().get("failures", 0) > failures_before, what="a refused fetch")
 
     code, report = health(local_env, token=False)
     assert code == 1

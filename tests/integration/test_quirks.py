@@ -11,7 +11,7 @@ import pytest
 
 from emulator.quirks import QUIRKS
 from tests.integration.conftest import LocalEnv
-from tests.integration.test_deploy import WRITES, checks, deploy
+from tests.integration.test_deploy import CONTENT, WRITES, checks, deploy
 
 VARIANTS = [pytest.param({}, id="all-defaults")] + [
     pytest.param({q.name: v}, id=f"{q.name}={v}") for q in QUIRKS for v in q.variants if v != q.default
@@ -25,7 +25,7 @@ def test_deploy_redeploy_and_health_pass_under_the_variant(local_env: LocalEnv, 
 
     first = deploy(local_env)
     assert first["status"] == "healthy", first["health"]
-    assert first["changes"]["created"] == 6
+    assert first["changes"]["created"] == 6 + CONTENT
 
     local_env.clear_requests()
     second = deploy(local_env)

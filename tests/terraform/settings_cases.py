@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from deployer.config import Settings, load_settings, replace_section
+from deployer.content.bodies import deployment_content
 from deployer.dcr import bodies
 from deployer.dcr.spec import DcrSpec, load_spec
 from deployer.environment import spec_for, target_for
@@ -86,6 +87,17 @@ CASES = {
         )
     ),
     "dcr-spellings": Case(dcr_dir=SPELLINGS),
+    "content-tuned-and-partly-disabled": Case(
+        overrides=(
+            "content.disabled_rules=miro-events-silent,dcr-rows-dropped",
+            "content.sign_in_failure_events=sign_in_failed,login_failed",
+            "content.working_days=Saturday,Sunday",
+            "content.utc_offset_hours=-5",
+            "content.dormancy_days=13",
+            "resources.connector_name=OtherPoller",
+        )
+    ),
+    "content-all-disabled": Case(overrides=("content.enabled=false",)),
 }
 
 
@@ -105,7 +117,16 @@ def settings_of(case: Case, tmp_path: Path) -> Settings:
 
 def python_bodies(spec: DcrSpec, target: Target) -> dict[str, Any]:
     """What the arm engine sends for ``target`` (deployer/azure/engine.py builds each body this way)."""
+    content = deployment_content(target, spec.table.name)
+
+    def named(bodies_by_key: Any) -> dict[str, Any]:
+        return {key: {"name": name, "body": body} for key, (name, body) in bodies_by_key.items()}
+
     return {
+        "content_alert_rules": named(content.alert_rules),
+        "content_hunting_queries": named(content.hunting_queries),
+        "content_metric_alerts": named(content.metric_alerts),
+        "content_workbook": {"name": content.workbook[0], "body": content.workbook[1]},
         "table_body": bodies.table_body(
             spec,
             plan=target.table_plan,

@@ -52,6 +52,7 @@ def render(
         module = root / "terraform" / "modules" / "bodies"
         shutil.copytree(REPO / "terraform" / "modules" / "bodies", module, ignore=shutil.ignore_patterns("tests"))
         shutil.copytree(spec.root, root / "dcr")  # where the module looks by default, as in the engine's copy
+        shutil.copytree(REPO / "content", root / "content")
         with TerraformRunner(module, binary=terraform_binary, env=dict(os.environ)) as runner:
             runner.init()
             runner.apply(runner.plan(inputs))
@@ -87,6 +88,10 @@ def both(
         "dce_resource_id",
         "dcr_resource_id",
         "workspace_resource_id",
+        "content_alert_rules",
+        "content_hunting_queries",
+        "content_metric_alerts",
+        "content_workbook",
     ],
 )
 def test_terraform_and_python_build_the_same_body(body: str, both: tuple[dict[str, Any], dict[str, Any]]) -> None:

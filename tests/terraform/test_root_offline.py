@@ -65,6 +65,7 @@ def stand_in_copy(root: Path, dcr_dir: Path) -> Path:
     config = root / "config"
     shutil.copytree(REPO / "terraform", config, ignore=shutil.ignore_patterns("tests", "examples", ".terraform*"))
     shutil.copytree(dcr_dir, root / "dcr")
+    shutil.copytree(REPO / "content", root / "content")
     # The provider's settings stay evaluated, as locals.
     provider = (config / "providers.tf").read_text(encoding="utf-8")
     (config / "providers.tf").write_text(provider.replace('provider "azapi" {', "locals {"), encoding="utf-8")
@@ -119,8 +120,37 @@ BODIES = {
 ROOT_CASES = sorted(name for name, case in CASES.items() if not case.required_attributes_only)
 
 
+def applied(name: str, tmp_path: Path, terraform_binary: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """What each stand-in resource was given for settings case ``name``, what Python builds, and the table name."""
+    settings, spec, target = resolve(CASES[name], tmp_path)
+    config = stand_in_copy(tmp_path / "work", spec.root)
+    written = target_variables(target, table_name=spec.table.name, create_resource_group=settings.workspace.create)
+    return apply_offline(config, written, terraform_binary), python_bodies(spec, target), spec.table.name
+
+
 @pytest.mark.parametrize("name", ROOT_CASES)
 def test_every_module_accepts_the_engine_variables_and_each_resource_gets_the_arm_engine_body(
+    name: str, tmp_path: Path, terraform_binary: str
+) -> None:
+    given, expected, table_name = applied(name, tmp_path, terraform_binary)
+
+    for address, body in BODIES.items():
+        assert given[address]["body"] == expected[body], address
+    assert given["module.pipeline.terraform_data.table"]["name"] == table_name
+    assert given["module.pipeline.terraform_data.role_assignment[0]"]["name"] == expected["role_assignment_name"]
+    assert TOKEN not in json.dumps(given)
+
+
+#: Stand-in resource of each kind of content → the python_bodies() key of its bodies (by content file).
+CONTENT = {
+    "alert_rule": "content_alert_rules",
+    "hunting_query": "content_hunting_queries",
+    "metric_alert": "content_metric_alerts",
+}
+
+
+@pytest.mark.parametrize("name", ["required-keys-only", "content-tuned-and-partly-disabled"])
+def test_each_content_resource_gets_the_arm_engine_name_and_body(
     name: str, tmp_path: Path, terraform_binary: str
 ) -> None:
     settings, spec, target = resolve(CASES[name], tmp_path)
@@ -130,8 +160,12 @@ def test_every_module_accepts_the_engine_variables_and_each_resource_gets_the_ar
     given = apply_offline(config, written, terraform_binary)
     expected = python_bodies(spec, target)
 
-    for address, body in BODIES.items():
-        assert given[address]["body"] == expected[body], address
-    assert given["module.pipeline.terraform_data.table"]["name"] == spec.table.name
-    assert given["module.pipeline.terraform_data.role_assignment[0]"]["name"] == expected["role_assignment_name"]
-    assert TOKEN not in json.dumps(given)
+    for resource, key in CONTENT.items():
+        for file, named in expected[key].items():
+            stored = given[f'module.pipeline.terraform_data.{resource}["{file}"]']
+            assert (stored["name"], stored["body"]) == (named["name"], named["body"]), file
+    workbook = given["module.pipeline.terraform_data.workbook"]
+    assert (workbook["name"], workbook["body"]) == (
+        expected["content_workbook"]["name"],
+        expected["content_workbook"]["body"],
+    )

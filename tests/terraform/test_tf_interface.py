@@ -53,19 +53,26 @@ def type_expression(directory: Path) -> str:
 
 
 def target_attributes(directory: Path) -> list[str]:
-    return re.findall(r"(\w+)\s+=\s+(?:optional\()?(?:string|number|bool|map\(string\))", type_expression(directory))
+    """The attributes of the target object (those of objects nested in it, such as ``content``, left out)."""
+    expression = type_expression(directory)
+    pattern = re.compile(r"(\w+)\s+=\s+(?:optional\()?(?:string|number|bool|map|list|object)")
+    return [
+        m.group(1)
+        for m in pattern.finditer(expression)
+        if expression[: m.start()].count("{") - expression[: m.start()].count("}") == 1
+    ]
 
 
 def declared_order(directory: Path) -> list[str]:
     return [m.group(2) for m in _BLOCK.finditer((directory / "variables.tf").read_text()) if m.group(1) == "variable"]
 
 
-def test_the_engine_sets_every_input_of_the_root_configuration_but_the_token_and_dcr_directory(
+def test_the_engine_sets_every_input_of_the_root_configuration_but_the_token_and_the_source_directories(
     target: Target,
 ) -> None:
     written = target_variables(target, table_name="MiroAuditLogs_CL")
 
-    assert set(written) == set(blocks(TERRAFORM, "variable")) - {TOKEN_VARIABLE, "dcr_directory"}
+    assert set(written) == set(blocks(TERRAFORM, "variable")) - {TOKEN_VARIABLE, "dcr_directory", "content_directory"}
 
 
 def test_the_target_object_has_an_attribute_for_every_field_of_target_by_the_same_name() -> None:
@@ -103,7 +110,10 @@ def test_every_attribute_of_target_that_the_configuration_reads_is_declared(dire
 
 
 def test_the_engine_test_fixture_declares_the_same_inputs() -> None:
-    assert set(blocks(ENGINE_ROOT, "variable")) == set(blocks(TERRAFORM, "variable")) - {"dcr_directory"}
+    assert set(blocks(ENGINE_ROOT, "variable")) == set(blocks(TERRAFORM, "variable")) - {
+        "dcr_directory",
+        "content_directory",
+    }
 
 
 def test_root_outputs_include_every_deployment_output() -> None:

@@ -117,6 +117,7 @@ def terraform_verdicts(
     module = root / "terraform" / "modules" / "bodies"
     shutil.copytree(REPO / "terraform" / "modules" / "bodies", module, ignore=shutil.ignore_patterns("tests"))
     shutil.copytree(REPO / "dcr", root / "dcr")
+    shutil.copytree(REPO / "content", root / "content")
     # One file per case: within a file, the runs after a failed one are skipped.
     (module / "tests").mkdir()
     names = {}

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 
 from deployer import resources
+from deployer.content.bodies import content_resources
 from deployer.dcr.spec import load_spec
 from deployer.resources import Deployment
 from tests.support import REPO_ROOT, sample_target
 
 TARGET = sample_target()
+#: The pipeline's resources (table to connector) come first; our Sentinel content follows.
+PIPELINE = 6
 
 
 def terraform_resources() -> dict[str, str]:
@@ -32,7 +35,7 @@ def test_every_kind_is_the_terraform_resource_of_the_same_type_and_api_version()
 def test_resources_come_in_dependency_order_with_the_ids_azure_gives_them() -> None:
     workspace = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-sentinel/providers/Microsoft.OperationalInsights/workspaces/law-miro"
     group = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-miro"
-    found = resources.resources(Deployment(TARGET, load_spec()))
+    found = resources.resources(Deployment(TARGET, load_spec()))[:PIPELINE]
     assert [(r.kind.key, r.resource_id) for r in found] == [
         ("table", f"{workspace}/tables/MiroAuditLogs_CL"),
         ("dce", f"{group}/providers/Microsoft.Insights/dataCollectionEndpoints/dce-miro"),
@@ -52,7 +55,7 @@ def test_resources_come_in_dependency_order_with_the_ids_azure_gives_them() -> N
 
 
 def test_plans_name_a_resource_by_its_kind_and_name() -> None:
-    found = resources.resources(Deployment(TARGET, load_spec()))
+    found = resources.resources(Deployment(TARGET, load_spec()))[:PIPELINE]
     assert [r.address for r in found] == [
         "table MiroAuditLogs_CL",
         "data collection endpoint dce-miro",
@@ -61,6 +64,17 @@ def test_plans_name_a_resource_by_its_kind_and_name() -> None:
         "connector definition MiroAuditLogs",
         "data connector MiroAuditLogsPoller",
     ]
+
+
+def test_our_sentinel_content_follows_the_pipeline_one_resource_per_file_of_content() -> None:
+    found = resources.resources(Deployment(TARGET, load_spec()))[PIPELINE:]
+    content = content_resources(TARGET, "MiroAuditLogs_CL")
+    assert [(r.resource_id, r.address, r.body()) for r in found] == [
+        (c.resource_id, c.address, c.body) for c in content
+    ]
+    assert [r.kind.key for r in found] == ["alert_rule"] * 9 + ["hunting_query"] * 4 + ["workbook"] + [
+        "metric_alert"
+    ] * 2
 
 
 def test_the_connector_body_waits_for_values_learned_from_earlier_resources() -> None:

@@ -112,3 +112,33 @@ output "workspace_resource_id" {
   description = "Resource id of the Log Analytics workspace."
   value       = local.workspace_resource_id
 }
+
+output "content_alert_rules" {
+  description = "Scheduled analytics rules from content/rules, by file name: their ARM name and body."
+  value       = local.alert_rules
+
+  precondition {
+    condition     = length(local.unknown_disabled_rules) == 0
+    error_message = "target.content.disabled_rules names no rule: ${join(", ", local.unknown_disabled_rules)}."
+  }
+}
+
+output "content_hunting_queries" {
+  description = "Hunting queries (saved searches) from content/hunting, by file name: their ARM name and body."
+  value       = local.hunting_queries
+}
+
+output "content_metric_alerts" {
+  description = "Metric alerts on the DCR from content/metric-alerts, by file name: their ARM name and body."
+  value       = local.metric_alerts
+}
+
+output "content_workbook" {
+  description = "The workbook from content/workbook.json: its ARM name (a UUID) and body."
+  value       = local.workbook
+
+  precondition {
+    condition     = can(jsondecode(local.workbook_serialized_data))
+    error_message = "content/workbook.json is not valid JSON once its placeholders are filled."
+  }
+}

@@ -31,6 +31,25 @@ variable "target" {
     workspace_name            = string
     connector_definition_name = optional(string, "MiroSentinelAuditLogs")
     connector_name            = optional(string, "MiroSentinelAuditLogsPoller")
+    content = optional(object({
+      enabled                    = optional(bool, true)
+      disabled_rules             = optional(list(string), [])
+      silence_minutes            = optional(number, 180)
+      validation_max_age_minutes = optional(number, 150)
+      sign_in_failure_events     = optional(list(string), ["sign_in_failed"])
+      sign_in_success_events     = optional(list(string), ["sign_in_succeeded"])
+      failures_per_user          = optional(number, 5)
+      failures_per_ip            = optional(number, 10)
+      distinct_ips_per_user      = optional(number, 5)
+      dormancy_days              = optional(number, 7)
+      admin_categories           = optional(list(string), ["administration"])
+      working_days               = optional(list(string), ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"])
+      working_hours_start        = optional(number, 7)
+      working_hours_end          = optional(number, 19)
+      utc_offset_hours           = optional(number, 0)
+      volume_min_events          = optional(number, 100)
+      volume_factor              = optional(number, 5)
+    }), {})
     create_resource_group     = optional(bool, false)
     create_role_assignment    = optional(bool, true)
     create_workspace          = optional(bool, false)
@@ -174,6 +193,37 @@ variable "target" {
     condition     = var.target.workspace_resource_group == null || can(regex("^[-\\pL\\pN_.()]{0,89}[-\\pL\\pN_()]$", coalesce(var.target.workspace_resource_group, "-")))
     error_message = "target.workspace_resource_group must be 1-90 letters, digits, '-', '_', '.', '(' or ')', not ending with '.'."
   }
+
+  validation {
+    # The names are Miro's event and category values: nothing a query would need to escape.
+    condition     = alltrue([for name in concat(var.target.content.sign_in_failure_events, var.target.content.sign_in_success_events, var.target.content.admin_categories) : can(regex("^[A-Za-z0-9_.:-]{1,128}$", name))])
+    error_message = "target.content event and category names must be 1-128 letters, digits, '_', '.', ':' or '-'."
+  }
+
+  validation {
+    condition     = alltrue([for day in var.target.content.working_days : contains(["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"], day)])
+    error_message = "target.content.working_days must name week days (Monday ... Sunday)."
+  }
+
+  validation {
+    condition = alltrue([
+      for pair in [
+        [var.target.content.silence_minutes, 30, 1440], [var.target.content.validation_max_age_minutes, 30, 1440],
+        [var.target.content.failures_per_user, 2, 10000], [var.target.content.failures_per_ip, 2, 10000],
+        [var.target.content.distinct_ips_per_user, 2, 1000], [var.target.content.dormancy_days, 1, 13],
+        [var.target.content.working_hours_start, 0, 23], [var.target.content.working_hours_end, 1, 24],
+        [var.target.content.utc_offset_hours, -12, 14], [var.target.content.volume_min_events, 10, 1000000],
+        [var.target.content.volume_factor, 2, 1000],
+      ] : pair[0] >= pair[1] && pair[0] <= pair[2] && floor(pair[0]) == pair[0]
+    ])
+    error_message = "target.content numbers must be whole and in the deployer's ranges (see envs/example.toml, [content])."
+  }
+}
+
+variable "content_directory" {
+  type        = string
+  default     = null
+  description = "Directory with rules/, metric-alerts/, hunting/ and workbook.json; null means the repository's content/."
 }
 
 variable "dcr_directory" {

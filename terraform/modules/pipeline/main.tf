@@ -5,6 +5,7 @@
 module "bodies" {
   source = "../bodies"
 
+  content_directory           = var.content_directory
   dce_logs_ingestion_endpoint = azapi_resource.data_collection_endpoint.output.properties.logsIngestion.endpoint
   dcr_directory               = var.dcr_directory
   dcr_immutable_id            = azapi_resource.this.output.properties.immutableId

@@ -124,3 +124,71 @@ def test_a_role_assignment_without_a_known_principal_type_leaves_it_to_azure() -
     }
     typed = bodies.role_assignment_body(subscription_id="S", principal_id="P", principal_type="User")
     assert typed["properties"]["principalType"] == "User"
+
+
+def test_the_table_body_declares_every_column_with_its_plan_and_retention() -> None:
+    body = bodies.table_body(SPEC, plan="Analytics", retention_in_days=30, total_retention_in_days=365)
+
+    assert body == {
+        "properties": {
+            "schema": {
+                "name": "MiroAuditLogs_CL",
+                "description": SPEC.table.description,
+                "columns": [{"name": c.name, "type": c.type, "description": c.description} for c in SPEC.table.columns],
+            },
+            "plan": "Analytics",
+            "retentionInDays": 30,
+            "totalRetentionInDays": 365,
+        }
+    }
+    assert body["properties"]["schema"]["columns"][0] == {
+        "name": "TimeGenerated",
+        "type": "datetime",
+        "description": SPEC.table.columns[0].description,
+    }
+
+
+def test_the_dce_body_is_a_public_ingestion_endpoint_with_our_tags() -> None:
+    assert bodies.dce_body(location="westeurope", tags={"owner": "secops"}) == {
+        "location": "westeurope",
+        "tags": {"owner": "secops", "managed-by": "miro-sentinel"},
+        "properties": {
+            "description": "Logs ingestion endpoint for Miro audit events (miro-sentinel).",
+            "networkAcls": {"publicNetworkAccess": "Enabled"},
+        },
+    }
+
+
+def test_the_dcr_body_declares_the_stream_and_sends_it_to_the_workspace() -> None:
+    body = bodies.dcr_body(
+        SPEC, location="westeurope", dce_id="/dce", workspace_resource_id="/ws", tags={}, token_version="1"
+    )
+
+    assert body["location"] == "westeurope"
+    props = body["properties"]
+    assert props["description"] == "Miro audit events into the custom table (miro-sentinel)."
+    assert props["streamDeclarations"] == {
+        "Custom-MiroAuditLogs_CL": {"columns": [{"name": c.name, "type": c.type} for c in SPEC.stream.columns]}
+    }
+    assert props["streamDeclarations"]["Custom-MiroAuditLogs_CL"]["columns"][0] == {"name": "id", "type": "string"}
+    assert props["destinations"] == {"logAnalytics": [{"workspaceResourceId": "/ws", "name": "sentinelWorkspace"}]}
+
+
+def test_the_connector_calls_miro_without_a_doubled_slash() -> None:
+    body = bodies.connector_body(
+        SPEC,
+        definition_name="D",
+        dce_logs_ingestion_endpoint="https://dce",
+        dcr_immutable_id="dcr-1",
+        miro_api_base_url="https://127.0.0.1:8443/miro/",
+    )
+
+    assert body["properties"]["request"]["apiEndpoint"] == "https://127.0.0.1:8443/miro/v2/audit/logs"
+
+
+def test_the_role_assignment_name_is_uuid5_of_the_lowercased_scope_principal_and_role() -> None:
+    # The value Terraform's uuidv5("url", lower("/subscriptions/s/x|abc|role")) gives too.
+    expected = "6cbd0ee0-fb8d-5711-afa0-3cbbb2e8a244"
+
+    assert bodies.role_assignment_name("/subscriptions/s/x", "abc", "role") == expected
+    assert bodies.role_assignment_name("/SUBSCRIPTIONS/S/X", "ABC", "ROLE") == expected

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 
 import pytest
 
-from deployer.dcr.check import check_table, check_transform
-from deployer.dcr.spec import DcrSpec, TableColumn, load_spec
+from deployer.dcr.check import check_table, check_transform, output_schema_problems
+from deployer.dcr.spec import DEFAULT_SAMPLE_NOW, DcrSpec, Sample, TableColumn, TableSpec, load_spec
 from deployer.errors import KqlSyntaxError
+from kqlengine import KqlColumn
 from tests.support import OFFICIAL_MIRO_DIR, requires_shared
 
 
@@ -31,7 +33,8 @@ def test_the_shipped_transform_passes_every_sample(spec: DcrSpec) -> None:
 
 def test_rows_follow_table_column_order(spec: DcrSpec) -> None:
     result = check_transform(spec)
-    assert all(list(row) == list(spec.table.column_names) for row in result.rows)
+    assert len(result.rows) >= len(spec.samples)
+    assert {tuple(row) for row in result.rows} == {spec.table.column_names}
 
 
 def test_offset_without_colon_gives_the_right_time(spec: DcrSpec) -> None:
@@ -53,7 +56,15 @@ def test_syntax_error_is_a_usage_error_with_line_and_column(spec: DcrSpec) -> No
         check_transform(with_transform(spec, "source\n| project id,"), transform_path="t.kql")
     assert (exc.value.line, exc.value.column) == (2, 14)
     assert exc.value.exit_code == 2
-    assert str(exc.value).startswith("t.kql:2:14: mismatched input '<EOF>'")
+    assert str(exc.value) == (
+        "t.kql:2:14: mismatched input '<EOF>' (the text ends or breaks off where an expression is expected)"
+    )
+
+
+def test_a_short_syntax_error_is_kept_whole(spec: DcrSpec) -> None:
+    with pytest.raises(KqlSyntaxError) as exc:
+        check_transform(with_transform(spec, "source | project id id"), transform_path="t.kql")
+    assert str(exc.value) == "t.kql:1:21: extraneous input 'id' expecting {<EOF>, ';'}"
 
 
 def test_output_column_missing_from_the_table_is_invalid_transform_output(spec: DcrSpec) -> None:
@@ -162,3 +173,95 @@ def test_the_official_transform_is_valid_kql_for_a_dcr_but_gets_v2_events_wrong(
     assert f'{v2} context_team_type: expected "team", got ""' in result.failures
     # The v1-shaped event, which it was written for, passes.
     assert not [f for f in result.failures if "03-v1-board-opened" in f]
+
+
+def test_an_output_column_of_another_type_names_the_conversion() -> None:
+    columns = [KqlColumn("TimeGenerated", "datetime"), KqlColumn("flag", "string"), KqlColumn("n", "string")]
+
+    problems = output_schema_problems(columns, {"TimeGenerated": "datetime", "flag": "boolean", "n": "long"}, "T_CL")
+
+    assert problems == [
+        "output column 'flag' is string but the table column is boolean (Azure: InvalidTransformOutput); "
+        "convert it with tobool()",
+        "output column 'n' is string but the table column is long (Azure: InvalidTransformOutput); "
+        "convert it with tolong()",
+    ]
+
+
+def test_a_string_fits_a_guid_column_and_a_null_fits_any() -> None:
+    columns = [KqlColumn("TimeGenerated", "null"), KqlColumn("id", "string"), KqlColumn("n", "null")]
+
+    assert output_schema_problems(columns, {"TimeGenerated": "datetime", "id": "guid", "n": "long"}, "T_CL") == []
+
+
+def test_a_guid_column_takes_no_other_type_than_string() -> None:
+    problems = output_schema_problems([KqlColumn("id", "long")], {"id": "guid"}, "T_CL")
+
+    assert problems == [
+        "output column 'id' is long but the table column is guid (Azure: InvalidTransformOutput); "
+        "convert it with toguid()"
+    ]
+
+
+def test_time_generated_must_be_a_datetime() -> None:
+    problems = output_schema_problems([KqlColumn("TimeGenerated", "string")], {"TimeGenerated": "string"}, "T_CL")
+
+    assert problems == ["output column 'TimeGenerated' must be a datetime, not string"]
+
+
+def test_a_sample_mismatch_shows_both_values_as_written(spec: DcrSpec) -> None:
+    sample = Sample(
+        name="non-ascii",
+        description="",
+        events=({"id": "1", "createdAt": "2024-05-01T00:00:00Z", "object": {"name": "Tafel Ørsted"}},),
+        rows=({**dict(check_transform(spec, events=[{"id": "1"}]).rows[0]), "object_name": "Tafel Orsted"},),
+        now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
+
+    result = check_transform(dataclasses.replace(spec, samples=(sample,)))
+
+    assert 'sample non-ascii: row 1: object_name: expected "Tafel Orsted", got "Tafel Ørsted"' in result.failures
+
+
+def table_of(*columns: tuple[str, str]) -> TableSpec:
+    return TableSpec("T_CL", "", tuple(TableColumn(name, kind) for name, kind in columns))
+
+
+def test_a_table_may_have_500_columns_but_not_501() -> None:
+    at_limit = [("TimeGenerated", "datetime"), *((f"c{i:03d}", "string") for i in range(499))]
+
+    assert check_table(table_of(*at_limit)) == []
+    assert check_table(table_of(*at_limit, ("extra", "string"))) == [
+        "table 'T_CL': 501 columns; Azure allows at most 500"
+    ]
+
+
+def test_a_column_name_of_45_characters_is_allowed_and_46_is_not() -> None:
+    assert check_table(table_of(("TimeGenerated", "datetime"), ("a" * 45, "string"))) == []
+    assert check_table(table_of(("TimeGenerated", "datetime"), ("a" * 46, "string"))) == [
+        f"column '{'a' * 46}': 46 characters; Azure allows at most 45"
+    ]
+
+
+def test_a_column_defined_twice_in_any_case_is_named_once() -> None:
+    table = table_of(("TimeGenerated", "datetime"), ("userId", "string"), ("UserID", "string"))
+
+    assert check_table(table) == ["column 'UserID': defined twice (column names are case-insensitive here)"]
+
+
+def test_a_table_without_time_generated_is_refused() -> None:
+    assert check_table(table_of(("id", "string"))) == [
+        "column 'TimeGenerated': every table needs a TimeGenerated column of type datetime"
+    ]
+
+
+def test_a_sample_whose_rows_have_other_columns_names_them_once(spec: DcrSpec) -> None:
+    produced = dict(check_transform(spec, events=[{"id": "1"}]).rows[0])
+    expected = {k: v for k, v in produced.items() if k != "event"} | {"extra": 1}
+    sample = Sample("cols", "", ({"id": "1"}, {"id": "2"}), (expected, {**expected, "id": "2"}), DEFAULT_SAMPLE_NOW)
+
+    result = check_transform(dataclasses.replace(spec, samples=(sample,)))
+
+    assert [f for f in result.failures if "columns differ" in f] == [
+        "sample cols: columns differ from the expected rows: event, extra"
+    ]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from deployer.dcr.spec import load_events, load_spec, load_stream, load_table
+from deployer.dcr.spec import load_events, load_samples, load_spec, load_stream, load_table, load_transform
 from deployer.errors import InputError
 
 
@@ -38,15 +41,17 @@ def test_events_from_a_miro_page_object(tmp_path: Path) -> None:
 def test_events_must_be_objects(tmp_path: Path) -> None:
     path = tmp_path / "e.json"
     path.write_text('[{"id": "1"}, 5]')
-    with pytest.raises(InputError, match=r"e.json: event \[1\] is a int, not a JSON object"):
+    with pytest.raises(InputError, match=r"e.json: event \[1\] is a int, not a JSON object") as exc:
         load_events(path)
+    assert exc.value.path == str(path)
 
 
 def test_events_must_be_an_array_or_a_page(tmp_path: Path) -> None:
     path = tmp_path / "e.json"
     path.write_text('{"id": "1"}')
-    with pytest.raises(InputError, match="expected a JSON array of Miro audit events or a Miro page object"):
+    with pytest.raises(InputError, match="expected a JSON array of Miro audit events or a Miro page object") as exc:
         load_events(path)
+    assert exc.value.path == str(path)
 
 
 def test_invalid_json_names_line_and_column(tmp_path: Path) -> None:
@@ -105,3 +110,126 @@ def test_stream_name_must_be_custom(tmp_path: Path) -> None:
     path.write_text('{"name": "Microsoft-X", "columns": [{"name": "a", "type": "string"}]}')
     with pytest.raises(InputError, match="must be a custom stream name starting with 'Custom-'"):
         load_stream(path)
+
+
+def test_a_missing_connector_template_names_the_file(tmp_path: Path) -> None:
+    spec = dataclasses.replace(load_spec(), root=tmp_path)
+
+    with pytest.raises(InputError) as exc:
+        spec.template("poller.json")
+
+    path = tmp_path / "connector" / "poller.json"
+    assert (str(exc.value), exc.value.path) == (f"cannot read {path}: No such file or directory", str(path))
+
+
+def test_a_connector_template_is_read_as_utf8(tmp_path: Path) -> None:
+    (tmp_path / "connector").mkdir()
+    (tmp_path / "connector" / "definition.json").write_bytes('{"title": "Miro — Ørsted"}'.encode())
+    spec = dataclasses.replace(load_spec(), root=tmp_path)
+
+    assert spec.template("definition.json") == '{"title": "Miro — Ørsted"}'
+
+
+@pytest.mark.parametrize(
+    ("loader", "text", "message"),
+    [
+        (load_table, '{"name": "T_CL", "columns": "id"}', "expected an object with a non-empty 'columns' list (table)"),
+        (load_table, '{"name": "T_CL", "columns": []}', "expected an object with a non-empty 'columns' list (table)"),
+        (load_table, '{"name": "T_CL", "columns": [{"name": 1, "type": "string"}]}', "columns[0] needs a string 'name' and 'type'"),
+        (load_table, '{"name": "T_CL", "columns": [{"name": "a"}]}', "columns[0] needs a string 'name' and 'type'"),
+        (load_table, '{"columns": [{"name": "a", "type": "string"}]}', "'name' must be the table name"),
+        (load_stream, "[]", "expected an object with a non-empty 'columns' list (stream)"),
+    ],
+)  # fmt: skip
+def test_a_malformed_definition_is_refused_naming_the_file(
+    tmp_path: Path, loader: Callable[[Path], object], text: str, message: str
+) -> None:
+    path = tmp_path / "definition.json"
+    path.write_text(text)
+
+    with pytest.raises(InputError) as exc:
+        loader(path)
+
+    assert (str(exc.value), exc.value.path, exc.value.exit_code) == (f"{path}: {message}", str(path), 2)
+
+
+def test_a_table_keeps_its_description_and_canonical_column_types(tmp_path: Path) -> None:
+    path = tmp_path / "table.json"
+    path.write_text('{"name": "T_CL", "description": "d", "columns": [{"name": "ok", "type": "Boolean"}]}')
+
+    table = load_table(path)
+
+    assert (table.description, table.columns[0].type) == ("d", "boolean")
+
+
+@pytest.mark.parametrize(
+    "text", ['{"events": []}', '{"rows": []}', "[]", '{"events": {}, "rows": []}', '{"events": [], "rows": {}}']
+)
+def test_a_sample_needs_events_and_rows(tmp_path: Path, text: str) -> None:
+    (tmp_path / "s.json").write_text(text)
+
+    with pytest.raises(InputError) as exc:
+        load_samples(tmp_path)
+
+    assert (str(exc.value), exc.value.path) == (
+        f"{tmp_path / 's.json'}: a sample needs 'events' and 'rows' lists",
+        str(tmp_path / "s.json"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        ("2026-01-02T03:04:05Z", dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)),
+        ("2026-01-02T03:04:05", dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)),
+        ("2026-01-02T03:04:05+02:00", dt.datetime(2026, 1, 2, 1, 4, 5, tzinfo=dt.UTC)),
+        (None, dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
+    ],
+)
+def test_a_samples_now_is_an_aware_time(tmp_path: Path, now: str | None, expected: dt.datetime) -> None:
+    (tmp_path / "01-a.json").write_text(json.dumps({"description": "about a", "events": [], "rows": [], "now": now}))
+
+    [sample] = load_samples(tmp_path)
+
+    assert (sample.name, sample.description, sample.now) == ("01-a", "about a", expected)
+    assert sample.now.tzinfo is not None
+
+
+def test_a_samples_now_must_be_iso_8601(tmp_path: Path) -> None:
+    (tmp_path / "s.json").write_text('{"events": [], "rows": [], "now": "yesterday"}')
+
+    with pytest.raises(InputError) as exc:
+        load_samples(tmp_path)
+
+    assert (str(exc.value), exc.value.path) == (
+        f"{tmp_path / 's.json'}: 'now' must be an ISO 8601 datetime",
+        str(tmp_path / "s.json"),
+    )
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "e.json"
+    path.write_bytes(b'["\xff"]')
+
+    with pytest.raises(InputError) as exc:
+        load_events(path)
+
+    assert (str(exc.value), exc.value.path) == (f"{path} is not UTF-8 text", str(path))
+
+
+def test_invalid_json_says_how_to_fix_it(tmp_path: Path) -> None:
+    path = tmp_path / "e.json"
+    path.write_text("[1,]")
+
+    with pytest.raises(InputError) as exc:
+        load_events(path)
+
+    assert (exc.value.path, exc.value.remedy) == (str(path), "fix the JSON at the line and column shown")
+
+
+def test_a_missing_transform_is_named(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as exc:
+        load_transform(tmp_path / "transform.kql")
+
+    path = tmp_path / "transform.kql"
+    assert (str(exc.value), exc.value.path) == (f"cannot read {path}: No such file or directory", str(path))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from deployer.errors import AzureError
-from deployer.health.checks import _guarded, check_dcr_metrics, check_fetch_failures, check_freshness
+from deployer.health.checks import check_dcr_metrics, check_fetch_failures, check_freshness
 from deployer.health.model import Status
 
 
@@ -106,7 +107,7 @@ def test_a_failed_last_fetch_gets_the_remedy_for_what_failed(description: str, r
 
 
 def test_a_check_that_meets_any_exception_is_skipped_saying_why() -> None:
-    result = _guarded(context(FakeQuery(RuntimeError("boom"))), "freshness", "Data freshness", check_freshness, "")
+    result = check_freshness.run(context(FakeQuery(RuntimeError("boom"))))
     assert result.status is Status.SKIPPED
     assert result.detail == "could not check: unexpected RuntimeError: boom"
     assert result.external_error
@@ -171,3 +172,147 @@ def test_a_missing_total_is_unknown_not_a_count() -> None:
     result = check_dcr_metrics(metrics_context(arm))
     assert result.status is Status.WARN
     assert result.detail == "Azure answered no values for RowsDropped_Count"
+
+
+class FakeConnectorArm:
+    """Sentinel's connector as ARM returns it (``systemData.createdAt``), or a failure to read it."""
+
+    def __init__(self, connector: dict[str, Any] | Exception) -> None:
+        self.connector = connector
+        self.asked: list[str] = []
+
+    def read(self, kind: str) -> dict[str, Any]:
+        self.asked.append(kind)
+        if isinstance(self.connector, Exception):
+            raise self.connector
+        return self.connector
+
+
+def created(minutes_ago: float) -> dict[str, Any]:
+    when = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes_ago)
+    return {"systemData": {"createdAt": when.isoformat().replace("+00:00", "Z")}}
+
+
+def quiet_feed(arm: FakeConnectorArm | None) -> Any:
+    ctx = context(FakeQuery([{"Events": 0}], []))
+    ctx.arm = arm
+    # The check reads the connector through the resource table: ctx.resource(kind).get(arm).
+    ctx.resource = lambda kind: SimpleNamespace(get=lambda reader: reader.read(kind.key))
+    return ctx
+
+
+def test_freshness_reports_the_age_the_series_and_the_total() -> None:
+    last = dt.datetime(2026, 11, 26, 11, 55, tzinfo=dt.UTC)
+    hours = [
+        {"Hour": dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC), "Events": 3},
+        {"Hour": dt.datetime(2026, 11, 26, 11, tzinfo=dt.UTC), "Events": 4},
+    ]
+    query = FakeQuery([{"LastEvent": last, "Events": 7, "AgeMinutes": 5}], hours)
+
+    result = check_freshness(context(query))
+
+    assert (result.id, result.title, result.status) == ("freshness", "Data freshness", Status.OK)
+    assert result.detail == "last Miro event 5 min ago (2026-11-26T11:55:00Z); 7 events in the last 24 h"
+    assert result.data == {
+        "age_minutes": 5,
+        "events_per_hour": [
+            {"hour": "2026-11-26T10:00:00Z", "events": 3},
+            {"hour": "2026-11-26T11:00:00Z", "events": 4},
+        ],
+        "events_in_lookback": 7,
+    }
+    assert result.remedy == ""
+    assert query.queries[1] == (
+        "MiroAuditLogs_CL | where category != 'miro-sentinel-validation' | where TimeGenerated > ago(24h) "
+        "| summarize Events = count() by Hour = bin(TimeGenerated, 1h) | sort by Hour asc"
+    )
+
+
+def test_freshness_turns_warn_and_fail_exactly_at_the_thresholds() -> None:
+    graded = {}
+    for age in (29, 30, 179, 180):
+        graded[age] = check_freshness(context(FakeQuery([{"Events": 1, "AgeMinutes": age}], []))).status
+
+    assert graded == {29: Status.OK, 30: Status.WARN, 179: Status.WARN, 180: Status.FAIL}
+
+
+def test_a_warning_or_failure_without_a_remedy_points_at_troubleshooting() -> None:
+    result = check_freshness(context(FakeQuery([{"Events": 1, "AgeMinutes": 45}], [])))
+
+    assert result.remedy == "see TROUBLESHOOTING.md#freshness"
+
+
+def test_no_events_yet_from_a_young_connector_is_only_a_warning() -> None:
+    arm = FakeConnectorArm(created(minutes_ago=10))
+
+    result = check_freshness(quiet_feed(arm))
+
+    assert result.status is Status.WARN
+    assert result.remedy.startswith("the first events usually arrive 5-30 minutes after the connector is created")
+    assert arm.asked == ["connector"]
+
+
+def test_no_events_from_a_connector_older_than_the_fail_threshold_fails() -> None:
+    assert check_freshness(quiet_feed(FakeConnectorArm(created(minutes_ago=181)))).status is Status.FAIL
+
+
+def test_a_connector_without_a_creation_time_counts_as_young() -> None:
+    assert check_freshness(quiet_feed(FakeConnectorArm({"systemData": {}}))).status is Status.WARN
+    assert (
+        check_freshness(quiet_feed(FakeConnectorArm({"systemData": {"createdAt": "yesterday"}}))).status is Status.WARN
+    )
+
+
+def test_a_connector_that_cannot_be_read_does_not_excuse_a_quiet_feed() -> None:
+    assert check_freshness(quiet_feed(FakeConnectorArm(AzureError("not found")))).status is Status.FAIL
+
+
+def test_fetches_that_all_succeeded_are_ok_with_counts_and_the_last_time() -> None:
+    query = FakeQuery(
+        [{"Failures": 0, "Successes": 12}],
+        [{"TimeGenerated": dt.datetime(2026, 11, 26, 11, 0, tzinfo=dt.UTC), "Status": "Success"}],
+    )
+
+    result = check_fetch_failures(context(query))
+
+    assert (result.id, result.status, result.remedy) == ("fetch_failures", Status.OK, "")
+    assert result.detail == "12 successful and 0 failed fetches in 24 h; last: Success at 2026-11-26T11:00:00Z"
+    assert result.data == {"failures": 0, "successes": 12}
+    assert query.queries[0] == (
+        "SentinelHealth | where TimeGenerated > ago(24h) | where SentinelResourceName in ('Poller', 'ApiPolling-Poller') "
+        "| where OperationName == 'Data fetch status change' "
+        "| summarize Failures = countif(Status == 'Failure'), Successes = countif(Status == 'Success')"
+    )
+
+
+def test_earlier_failures_beyond_the_allowance_warn_when_the_last_fetch_succeeded() -> None:
+    query = FakeQuery([{"Failures": 1, "Successes": 3}], [{"TimeGenerated": None, "Status": "Success"}])
+
+    result = check_fetch_failures(context(query))
+
+    assert result.status is Status.WARN
+    assert result.remedy == "fetches failed earlier but the last one succeeded; watch for a pattern"
+    assert result.data == {"failures": 1, "successes": 3}
+
+
+def test_failures_within_the_allowance_are_ok() -> None:
+    ctx = context(FakeQuery([{"Failures": 2, "Successes": 3}], [{"TimeGenerated": None, "Status": "Success"}]))
+    ctx.settings.health.max_fetch_failures = 2
+
+    assert check_fetch_failures(ctx).status is Status.OK
+
+
+def test_no_fetch_recorded_is_a_warning_to_look_again() -> None:
+    result = check_fetch_failures(context(FakeQuery([], [])))
+
+    assert (result.status, result.detail) == (Status.WARN, "no fetch recorded for Poller in the last 24 h")
+    assert result.remedy == "the connector may not have polled yet; check again in a few minutes"
+
+
+def test_a_query_failure_other_than_a_missing_table_is_raised() -> None:
+    error = AzureError("Azure failed querying Log Analytics (503 ServiceUnavailable)")
+
+    with pytest.raises(AzureError) as caught:
+        check_fetch_failures(context(FakeQuery(error)))
+
+    assert caught.value is error

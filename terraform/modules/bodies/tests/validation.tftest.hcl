@@ -196,3 +196,27 @@ run "dcr_directory_refuses_a_directory_without_table_json" {
   }
   expect_failures = [var.dcr_directory]
 }
+
+run "content_refuses_an_event_name_with_a_quote" {
+  command = plan
+  variables {
+    target = merge(var.target, { content = { sign_in_failure_events = ["sign_in_failed'"] } })
+  }
+  expect_failures = [var.target]
+}
+
+run "content_refuses_a_day_that_is_not_a_week_day" {
+  command = plan
+  variables {
+    target = merge(var.target, { content = { working_days = ["Mon"] } })
+  }
+  expect_failures = [var.target]
+}
+
+run "content_refuses_a_dormancy_of_14_days" {
+  command = plan
+  variables {
+    target = merge(var.target, { content = { dormancy_days = 14 } })
+  }
+  expect_failures = [var.target]
+}
