@@ -1,13 +1,16 @@
 """DCR metrics: what the Logs Ingestion API counts, per minute, and the metrics API reads.
 
-Every ingestion call appends metric events (one sample each) to the store; the metrics API aggregates
-them into time grains. Names, units and dimensions follow Azure Monitor's supported-metrics reference
+Every ingestion call appends metric events (one sample each); the metrics API aggregates them into
+time grains. Events wait in memory and reach the store in one statement per batch (at the latest
+when they are read): a write to the database file costs a disk flush, which would otherwise be paid
+by every ingestion call. Names, units and dimensions follow Azure Monitor's supported-metrics reference
 for ``Microsoft.Insights/dataCollectionRules``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -58,6 +61,9 @@ METRICS: dict[str, MetricDefinition] = {
 
 AGGREGATIONS = ("Average", "Count", "Minimum", "Maximum", "Total")
 
+#: Samples kept in memory at most before they are written anyway.
+_FLUSH_AT = 1_000
+
 #: Where each dimension's value is kept (an event has at most one dimension besides InputStreamId).
 _DIMENSION_COLUMNS = {"inputstreamid": "stream", "responsecode": "dimension", "errortype": "dimension"}
 
@@ -85,12 +91,11 @@ class MetricStore:
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._pending: list[object] = []  # parameters of the rows not yet written, six per row
+        self._pending_lock = threading.Lock()
 
     def record(self, resource_id: str, at: dt.datetime, samples: Sequence[Sample]) -> None:
-        """Append samples of the resource's metrics, all taken at ``at``, in one statement."""
-        if not samples:
-            return
-        rows = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in samples)
+        """Append samples of the resource's metrics, all taken at ``at`` (written with the next :meth:`flush`)."""
         params: list[object] = []
         for sample in samples:
             params += [
@@ -101,9 +106,23 @@ class MetricStore:
                 sample.dimension,
                 float(sample.value),
             ]
-        self._store.cursor().execute(f"INSERT INTO emu.metric_events VALUES {rows}", params)
+        with self._pending_lock:
+            self._pending += params
+            full = len(self._pending) >= _FLUSH_AT * 6
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the samples recorded so far to the store, in one statement."""
+        with self._pending_lock:
+            params, self._pending = self._pending, []
+        if params:
+            rows = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in range(len(params) // 6))
+            self._store.cursor().execute(f"INSERT INTO emu.metric_events VALUES {rows}", params)
 
     def reset(self) -> None:
+        with self._pending_lock:
+            self._pending = []
         self._store.cursor().execute("DELETE FROM emu.metric_events")
 
     def query(
@@ -121,6 +140,7 @@ class MetricStore:
         ``split`` maps a dimension to a value to keep, or to ``None`` to split by all its values.
         ``grain`` ``None`` means one point for the whole span (``FULL``).
         """
+        self.flush()
         columns = [_DIMENSION_COLUMNS[d.lower()] for d in split]
         where = ["resource = ?", "metric = ?", "ts >= ?", "ts < ?"]
         params: list[object] = [resource_id.lower(), metric.name, naive_utc(start), naive_utc(end)]

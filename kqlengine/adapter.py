@@ -44,15 +44,21 @@ __all__ = [
     "EngineError",
     "KqlColumn",
     "KqlResult",
+    "ParsedKql",
+    "carry_columns",
     "connect",
     "create_table",
     "duckdb_type",
+    "engine_error",
     "format_datetime",
     "insert_rows",
+    "json_object_sql",
     "kql_type_of",
     "normalize_kql_type",
     "output_columns",
+    "parse",
     "prepare",
+    "result_columns",
     "run_query",
     "run_transform",
     "shape_records_sql",
@@ -166,7 +172,27 @@ def kql_type_of(duck_type: str) -> str:
 
 def syntax_diagnostics(text: str) -> list[Diagnostic]:
     """Every syntax problem in ``text``; empty when it parses. Columns are 1-based."""
-    return [Diagnostic(d.span.line, d.span.column + 1, d.message) for d in duckdb_kql.validate(text)]
+    return list(parse(text).diagnostics)
+
+
+@dataclass(frozen=True)
+class ParsedKql:
+    """A KQL text parsed once: its syntax tree (None when it does not parse) and its syntax problems."""
+
+    text: str
+    tree: Any
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def parse(text: str) -> ParsedKql:
+    """Parse ``text`` (the parser is slow: parse once, then hand the tree to whatever walks it)."""
+    try:
+        tree = duckdb_kql.parse(text).tree
+    except duckdb_kql.KqlSyntaxError as exc:
+        return ParsedKql(
+            text, None, tuple(Diagnostic(d.span.line, d.span.column + 1, d.message) for d in exc.diagnostics)
+        )
+    return ParsedKql(text, tree, ())
 
 
 # --- connections and loading ------------------------------------------------------------------------------
@@ -260,10 +286,13 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def shape_records_sql(columns: Sequence[KqlColumn], source: str, *, record: str = "json") -> str:
+def shape_records_sql(
+    columns: Sequence[KqlColumn], source: str, *, record: str = "json", keep: Sequence[str] = ()
+) -> str:
     """A SELECT turning the JSON objects in column ``record`` of ``source`` into typed ``columns``.
 
-    ``source`` is a table function, a table name or a parenthesised query. This is how a stream
+    ``source`` is a table function, a table name or a parenthesised query; its columns named in
+    ``keep`` (an event's position, say) pass through unchanged, first. This is how a stream
     declaration shapes an incoming record before the transform sees it: fields not declared are
     dropped, missing fields and JSON nulls are null, and values are coerced:
 
@@ -282,7 +311,11 @@ def shape_records_sql(columns: Sequence[KqlColumn], source: str, *, record: str 
         f"{_coerce_sql(f'_fields[{i}]', normalize_kql_type(c.type))} AS {_quote(c.name)}"
         for i, c in enumerate(columns, start=1)
     ]
-    return f"SELECT {', '.join(parts)} FROM (SELECT json_extract({record}, [{pointers}]) AS _fields FROM {source})"
+    kept = "".join(f"{_quote(name)}, " for name in keep)
+    return (
+        f"SELECT {kept}{', '.join(parts)} "
+        f"FROM (SELECT {kept}json_extract({record}, [{pointers}]) AS _fields FROM {source})"
+    )
 
 
 _WHITESPACE = "' \t\n\r\f\v'"
@@ -342,12 +375,16 @@ _NOW = "kqlnow"
 
 
 def translate(
-    text: str, con: duckdb.DuckDBPyConnection, *, now: dt.datetime | None = None
+    text: str, con: duckdb.DuckDBPyConnection, *, now: dt.datetime | None = None, max_sql_chars: int | None = None
 ) -> tuple[str, dict[str, Any]]:
     """DuckDB SQL and its bound parameters for the KQL ``text`` on ``con``; raises :class:`EngineError`.
 
     A text translated before against the same tables and columns is not parsed again: only ``now`` is
     bound anew (the SQL names it as a parameter, so the translation does not depend on its value).
+
+    ``max_sql_chars`` bounds the SQL (kind ``limit`` beyond it): DuckDB needs seconds and hundreds of
+    megabytes to plan each 100,000 characters, and nested conversions such as ``tostring(tostring(x))``
+    multiply a short text's SQL several times per level.
     """
     schema = duckdb_kql.engine.schema(con)
     key = (text, tuple(sorted((str(t), tuple(c)) for t, c in schema.items())), now is None)
@@ -356,14 +393,25 @@ def translate(
         if cached is not None:
             _TRANSLATIONS.move_to_end(key)
     if cached is not None:
+        _check_size(cached, max_sql_chars)
         return cached, ({_NOW: _naive_utc(now)} if now is not None and f"${_NOW}" in cached else {})
     sql, params = _translate(text, schema, now)
+    _check_size(sql, max_sql_chars)
     if set(params) <= {_NOW}:
         with _TRANSLATIONS_LOCK:
             _TRANSLATIONS[key] = sql
             if len(_TRANSLATIONS) > _MAX_TRANSLATIONS:
                 _TRANSLATIONS.popitem(last=False)
     return sql, params
+
+
+def _check_size(sql: str, max_sql_chars: int | None) -> None:
+    if max_sql_chars is not None and len(sql) > max_sql_chars:
+        raise EngineError(
+            f"the query translates to {len(sql):,} characters of SQL, more than the {max_sql_chars:,} the engine "
+            "plans in reasonable time and memory",
+            kind="limit",
+        )
 
 
 def _translate(text: str, schema: Any, now: dt.datetime | None) -> tuple[str, dict[str, Any]]:
@@ -383,7 +431,56 @@ def _translate(text: str, schema: Any, now: dt.datetime | None) -> tuple[str, di
         raise EngineError(str(exc), kind="schema") from exc
     except duckdb_kql.KqlError as exc:
         raise EngineError(str(exc), kind="unsupported") from exc
+    except RecursionError as exc:
+        raise EngineError("the query nests deeper than the engine can translate", kind="limit") from exc
     return _strict_datetimes(str(sql)), dict(sql.parameters or {})
+
+
+def carry_columns(query: str | ParsedKql, names: Sequence[str]) -> str:
+    """The KQL ``query`` with the columns ``names`` appended to every ``project`` list.
+
+    A transform runs once per record, so a column of ``source`` that it never mentions (the record's
+    position in its file) identifies the record each output row came from, as long as ``project``
+    does not drop it. The text is returned unchanged when it does not parse.
+    """
+    parsed = query if isinstance(query, ParsedKql) else parse(query)
+    text = parsed.text
+    if parsed.tree is None:
+        return text
+    ends: list[int] = []
+    stack = [parsed.tree]
+    while stack:
+        node = stack.pop()
+        if type(node).__name__ == "ProjectOperatorContext":
+            ends.append(node.stop.stop + 1)
+        stack.extend(node.getChild(i) for i in range(node.getChildCount()) if hasattr(node, "getChildCount"))
+    suffix = "".join(f", {name}" for name in names)
+    for end in sorted(ends, reverse=True):
+        text = text[:end] + suffix + text[end:]
+    return text
+
+
+def json_object_sql(columns: Sequence[KqlColumn]) -> str:
+    """SQL for each row as the text of one JSON object: ``columns`` in order, values as a query returns them.
+
+    Datetimes are ISO 8601 in UTC with ``Z`` (as :func:`format_datetime`), ``dynamic`` values are
+    their JSON, nulls are ``null``; the object is built in SQL so that no row becomes Python objects.
+    """
+    fields = ", ".join(f"{_sql_string(c.name)}, {_json_value_sql(_quote(c.name), c.type)}" for c in columns)
+    return f"CAST(json_object({fields}) AS VARCHAR)"
+
+
+def _json_value_sql(value: str, kql_type: str) -> str:
+    if kql_type == "datetime":
+        # format_datetime in SQL: seconds, then the fraction without trailing zeros, then Z.
+        return (
+            f"strftime({value}, '%Y-%m-%dT%H:%M:%S') || rtrim(rtrim('.' || strftime({value}, '%f'), '0'), '.') || 'Z'"
+        )
+    if kql_type == "decimal":
+        return f"CAST({value} AS DOUBLE)"
+    if kql_type == "timespan" or kql_type.startswith("unknown:"):
+        return f"CAST({value} AS VARCHAR)"
+    return value
 
 
 def run_query(con: duckdb.DuckDBPyConnection, text: str, *, now: dt.datetime | None = None) -> KqlResult:
@@ -395,10 +492,8 @@ def run_query(con: duckdb.DuckDBPyConnection, text: str, *, now: dt.datetime | N
             return KqlResult((), [])
         columns = _columns(relation)
         raw = relation.fetchall()
-    except duckdb.BinderException as exc:
-        raise _binder_error(exc, EngineError(f"the query failed while running: {exc}", kind="runtime")) from exc
     except duckdb.Error as exc:
-        raise EngineError(f"the query failed while running: {exc}", kind="runtime") from exc
+        raise engine_error(exc) from exc
     decoders = [_decoder(c.type) for c in columns]
     rows = [tuple(dec(v) for dec, v in zip(decoders, row, strict=True)) for row in raw]
     return KqlResult(columns, rows)
@@ -413,7 +508,10 @@ def output_columns(
         relation = con.sql(f"SELECT * FROM ({sql}) LIMIT 0", params=params or None)
         return _columns(relation) if relation is not None else ()
     except duckdb.BinderException as exc:
-        raise _binder_error(exc, EngineError(f"the query cannot be bound: {exc}", kind="schema")) from exc
+        error = engine_error(exc)
+        raise (
+            error if error.kind == "schema" else EngineError(f"the query cannot be bound: {exc}", kind="schema")
+        ) from exc
     except duckdb.Error as exc:
         raise EngineError(f"the query failed while being prepared: {exc}", kind="runtime") from exc
 
@@ -422,15 +520,26 @@ def _columns(relation: duckdb.DuckDBPyRelation) -> tuple[KqlColumn, ...]:
     return tuple(KqlColumn(name, kql_type_of(str(t))) for name, t in zip(relation.columns, relation.types, strict=True))
 
 
-def _binder_error(exc: duckdb.BinderException, otherwise: EngineError) -> EngineError:
-    """The engine leaves unknown columns to DuckDB's binder: say it in KQL terms (else ``otherwise``)."""
-    match = _UNKNOWN_COLUMN.search(str(exc))
-    if match:
-        message = (
-            f"unknown column '{match.group(1) or match.group(2)}' (not in the stream declaration, nor defined earlier)"
-        )
-        return EngineError(message, kind="schema")
-    return otherwise
+def result_columns(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None
+) -> tuple[KqlColumn, ...]:
+    """The KQL-typed columns translated ``sql`` returns, without running it; raises :class:`EngineError`."""
+    try:
+        described = con.execute(f"DESCRIBE {sql}", dict(params) if params else None).fetchall()
+    except duckdb.Error as exc:
+        raise engine_error(exc) from exc
+    return tuple(KqlColumn(str(row[0]), kql_type_of(str(row[1]))) for row in described)
+
+
+def engine_error(exc: duckdb.Error) -> EngineError:
+    """DuckDB's error running translated SQL, as an :class:`EngineError` in KQL terms."""
+    if isinstance(exc, duckdb.BinderException):
+        # The engine leaves unknown columns to DuckDB's binder.
+        match = _UNKNOWN_COLUMN.search(str(exc))
+        if match:
+            message = f"unknown column '{match.group(1) or match.group(2)}' (not in the stream declaration, nor defined earlier)"
+            return EngineError(message, kind="schema")
+    return EngineError(f"the query failed while running: {exc}", kind="runtime")
 
 
 def run_transform(

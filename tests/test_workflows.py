@@ -8,6 +8,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from ruamel.yaml import YAML
 
@@ -45,11 +46,11 @@ def _cli_command_exists(args: list[str]) -> bool:
     for word in args:
         if word.startswith("-"):
             break
-        if not hasattr(command, "commands"):
+        if not isinstance(command, click.Group):
             break
-        if word not in command.commands:
+        command = command.get_command(click.Context(command), word)
+        if command is None:
             return False
-        command = command.commands[word]
     return True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import sys
 import traceback
@@ -12,31 +13,45 @@ from pathlib import Path
 import click
 
 from deployer import __version__
-from deployer.cli import (
-    backfill,
-    check_token,
-    config_cmd,
-    dcr_cmd,
-    deploy,
-    destroy,
-    emulator_cmd,
-    events_cmd,
-    health,
-    init_cmd,
-    plan,
-    preflight,
-    validate,
-)
 from deployer.cli._common import State, command_name
 from deployer.cli.failures import Failure, classify
-from deployer.cli.render import failure_json
 from deployer.logs import configure_logging
 from deployer.redaction import redact
 
 __all__ = ["cli", "main"]
 
+#: Each command and the module (in ``deployer.cli``) that defines it under the same name.
+_COMMANDS = {
+    "deploy": ("deploy", "deploy"),
+    "plan": ("plan", "plan"),
+    "preflight": ("preflight", "preflight"),
+    "destroy": ("destroy", "destroy"),
+    "check-token": ("check_token", "check_token"),
+    "validate": ("validate", "validate"),
+    "health": ("health", "health"),
+    "backfill": ("backfill", "backfill"),
+    "events": ("events_cmd", "events"),
+    "dcr": ("dcr_cmd", "dcr"),
+    "config": ("config_cmd", "config"),
+    "emulator": ("emulator_cmd", "emulator"),
+    "init": ("init_cmd", "init"),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+
+class _LazyGroup(click.Group):
+    """Imports a command's module only when the command runs: ``dcr test`` need not load the Azure SDK."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _COMMANDS and cmd_name not in self.commands:
+            module, attribute = _COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(f"deployer.cli.{module}"), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="miro-sentinel")
 @click.option("--debug", is_flag=True, help="Show debug logs and, on error, the traceback (secrets stay masked).")
 @click.option(
@@ -69,24 +84,6 @@ def cli(ctx: click.Context, debug: bool, verbosity: int, debug_sdk: bool, envs_d
         configure_logging(state.verbosity, sdk=debug_sdk or verbosity >= 3)
 
 
-for command in (
-    deploy.deploy,
-    plan.plan,
-    preflight.preflight,
-    destroy.destroy,
-    check_token.check_token,
-    validate.validate,
-    health.health,
-    backfill.backfill,
-    events_cmd.events,
-    dcr_cmd.dcr,
-    config_cmd.config,
-    emulator_cmd.emulator,
-    init_cmd.init,
-):
-    cli.add_command(command)
-
-
 def _written(args: Sequence[str], option: str) -> str | None:
     """An option's value as written on the command line, before (or whether or not) click could parse it."""
     found = None
@@ -103,6 +100,9 @@ def _report(state: State, failure: Failure, started: dt.datetime, *, command: st
         click.echo(f"error: {line}", err=True)
     click.echo(f"hint: {failure.remedy}", err=True)
     if state.output == "json" and not state.document_printed:
+        # Imported here: the renderers load the whole pipeline, which `dcr test` does without.
+        from deployer.cli.render import failure_json
+
         # stdout holds exactly one document, whatever happened: here, the error's.
         document = failure_json(failure, command=command, environment=state.env_name, started_at=started)
         click.echo(json.dumps(document, indent=2))

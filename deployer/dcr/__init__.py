@@ -1,1 +1,1 @@
-"""The DCR source of truth: loader, KQL engine adapter, transform check and ARM body builders."""
+"""The DCR source of truth: loader, ARM body builders, and the transform check with its inputs and bounds."""

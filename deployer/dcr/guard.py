@@ -82,12 +82,13 @@ class Violation:
         return f"line {self.line}, column {self.column}: {self.message}"
 
 
-def check_transform_subset(text: str) -> list[Violation]:
+def check_transform_subset(text: str, *, tree: Any = None) -> list[Violation]:
     """Every construct in ``text`` that a DCR transform may not use; empty when all is allowed.
 
     ``text`` must parse (check syntax first); a text that does not parse yields no violations.
+    ``tree`` is its syntax tree when the caller has parsed it already.
     """
-    tree = _tree(text)
+    tree = tree if tree is not None else _tree(text)
     if tree is None:
         return []
     walker = _Walker()

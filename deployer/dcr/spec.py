@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deployer.dcr import bounds
 from deployer.errors import InputError
 from deployer.shipped import shipped_dir
 from kqlengine import KqlColumn, normalize_kql_type
@@ -26,12 +29,12 @@ __all__ = [
     "StreamSpec",
     "TableColumn",
     "TableSpec",
-    "load_events",
     "load_samples",
     "load_spec",
     "load_stream",
     "load_table",
     "load_transform",
+    "read_bounded",
     "read_json",
 ]
 
@@ -106,21 +109,36 @@ class DcrSpec:
 
     def template(self, name: str) -> str:
         """Text of ``dcr/connector/<name>`` (``${...}`` placeholders unrendered)."""
-        path = self.root / "connector" / name
-        try:
-            return path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}", path=str(path)) from exc
+        return read_bounded(self.root / "connector" / name, bounds.MAX_DEFINITION_BYTES, what="a template")
+
+
+def read_bounded(path: Path, limit: int, *, what: str, too_large: str | None = None) -> str:
+    """The UTF-8 text of the regular file ``path``, at most ``limit`` bytes; else :class:`InputError`.
+
+    ``too_large`` is the message for a longer file (by default, one naming ``limit`` and ``what``).
+    """
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            # Opening a pipe would wait for a writer; a device may never end.
+            raise InputError(f"{path} is not a regular file (a pipe, device or socket)", path=str(path))
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}", path=str(path)) from exc
+    if len(data) > limit:
+        raise InputError(
+            too_large or f"{path}: larger than {limit:,} bytes, the most dcr test reads for {what}", path=str(path)
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not UTF-8 text", path=str(path)) from exc
 
 
 def read_json(path: Path) -> Any:
     """Parse a JSON file; unreadable files and invalid JSON raise :class:`InputError` naming the place."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}", path=str(path)) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path} is not UTF-8 text", path=str(path)) from exc
+    text = read_bounded(path, bounds.MAX_DEFINITION_BYTES, what="a definition file")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -129,6 +147,8 @@ def read_json(path: Path) -> Any:
             path=str(path),
             remedy="fix the JSON at the line and column shown",
         ) from exc
+    except RecursionError as exc:
+        raise InputError(f"{path}: JSON nested too deeply to read", path=str(path)) from exc
 
 
 def _columns(raw: Any, path: Path, *, what: str, types: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -174,27 +194,21 @@ def load_stream(path: Path) -> StreamSpec:
 
 
 def load_transform(path: Path) -> str:
-    """Read a KQL transform; trailing whitespace is dropped so both engines send identical text."""
-    try:
-        return path.read_text(encoding="utf-8").rstrip()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}", path=str(path)) from exc
+    """Read a KQL transform; trailing whitespace is dropped so both engines send identical text.
 
-
-def load_events(path: Path) -> list[Mapping[str, Any]]:
-    """Miro events from a JSON array of events, or from a Miro page object with ``data``."""
-    raw = read_json(path)
-    if isinstance(raw, dict) and "data" in raw:
-        raw = raw["data"]
-    if not isinstance(raw, list):
-        raise InputError(
-            f"{path}: expected a JSON array of Miro audit events or a Miro page object with 'data'",
-            path=str(path),
-        )
-    for i, event in enumerate(raw):
-        if not isinstance(event, dict):
-            raise InputError(f"{path}: event [{i}] is a {type(event).__name__}, not a JSON object", path=str(path))
-    return raw
+    At most :data:`~deployer.dcr.bounds.MAX_TRANSFORM_CHARS` characters, Azure's limit.
+    """
+    limit = f"Azure allows at most {bounds.MAX_TRANSFORM_CHARS:,} in a transformation"
+    # UTF-8 takes at most 4 bytes a character: a longer file is over the limit whatever it holds.
+    text = read_bounded(
+        path,
+        4 * bounds.MAX_TRANSFORM_CHARS,
+        what="a transform",
+        too_large=f"{path}: more than {bounds.MAX_TRANSFORM_CHARS:,} characters; {limit}",
+    ).rstrip()
+    if len(text) > bounds.MAX_TRANSFORM_CHARS:
+        raise InputError(f"{path}: {len(text):,} characters; {limit}", path=str(path), remedy="shorten the transform")
+    return text
 
 
 def _parse_now(value: Any, path: Path) -> dt.datetime:

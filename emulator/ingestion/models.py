@@ -115,7 +115,7 @@ class IngestionBackend:
             raise
         rows = Sample("RowsReceived_Count", records, stream)
         self._cloud.metrics.record(rule.id, now, [*_call_samples(stream, 204, len(body)), rows])
-        self._cloud.pipeline.notify()
+        self._cloud.pipeline.notify(records)
         return principal
 
     def _throttle(self, rule: Resource, size: int, now: dt.datetime) -> None:

@@ -5,7 +5,8 @@ read. Each pass takes every staged record of a (DCR, stream), shapes them set-ba
 declaration (:func:`kqlengine.shape_records_sql`), runs the transform's SQL, compiled once per
 DCR, over all of them in one statement, and appends the rows to each destination table. Running the
 transform once per batch rather than once per call matters: planning the SQL of a long transform
-costs more than running it over thousands of rows.
+costs more than running it over thousands of rows. So the background thread lets a burst of calls
+gather (until it holds a batch's worth of records, or no call came for a moment) before a pass.
 
 Rows get ``TimeGenerated`` as Azure gives it: the transform's value, or the time of processing when
 the transform produces none, a null, or a time more than 2 days before or 1 day after it.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -37,6 +39,12 @@ __all__ = ["Pipeline"]
 
 _log = logging.getLogger(__name__)
 
+#: A background pass starts once this many records are staged...
+_BATCH_RECORDS = 25_000
+#: ... or when no call came for this long, and at the latest this long after the first call of a burst.
+_QUIET_SECONDS = 0.5
+_GATHER_SECONDS = 2.0
+
 
 class Pipeline:
     """Applies DCR transforms to staged records, in the background and on :meth:`flush`."""
@@ -47,6 +55,7 @@ class Pipeline:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._staged = 0  # records staged since the last pass (a hint for batching; no lock needed)
 
     def start(self) -> None:
         if self._thread is None:
@@ -62,8 +71,9 @@ class Pipeline:
             self._wake.set()
             thread.join()
 
-    def notify(self) -> None:
-        """Records were staged: process them soon."""
+    def notify(self, records: int = 0) -> None:
+        """``records`` records were staged: process them soon."""
+        self._staged += records
         self._wake.set()
 
     def flush(self) -> None:
@@ -74,6 +84,7 @@ class Pipeline:
         while not self._stopping.is_set():
             self._wake.wait(timeout=1.0)
             self._wake.clear()
+            self._gather()
             if self._stopping.is_set():
                 return
             try:
@@ -81,8 +92,18 @@ class Pipeline:
             except Exception:
                 _log.exception("the ingestion pipeline failed; staged records stay for the next pass")
 
+    def _gather(self) -> None:
+        """Wait while a burst of calls goes on, up to a batch's worth of records or :data:`_GATHER_SECONDS`."""
+        deadline = time.monotonic() + _GATHER_SECONDS
+        while self._staged < _BATCH_RECORDS and not self._stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._wake.wait(timeout=min(_QUIET_SECONDS, remaining)):
+                return
+            self._wake.clear()
+
     def _drain(self) -> None:
         with self._drain_lock:
+            self._staged = 0
             upto = self._cloud.ingestion.last_seq
             groups = (
                 self._cloud.store.cursor()
@@ -93,6 +114,7 @@ class Pipeline:
                 self._apply(str(rule), str(stream), upto)
             if groups:
                 self._cloud.store.put_document("meta", "clock", self._cloud.clock.now().isoformat())
+            self._cloud.metrics.flush()
 
     def _apply(self, immutable_id: str, stream: str, upto: int) -> None:
         cloud = self._cloud

@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+import click
 from ruamel.yaml import YAML
 
 from deployer import __version__
@@ -92,7 +93,9 @@ def test_the_workflows_install_the_pinned_release_and_run_only_the_tool(cli: Cli
                     assert line == INSTALL, name
                     continue
                 assert words[0] == "miro-sentinel", f"{name}: `{line}` runs something a deployment repo lacks"
-                assert words[1] in root_command.commands, f"{name}: `{line}` is not a command"
+                assert words[1] in root_command.list_commands(click.Context(root_command)), (
+                    f"{name}: `{line}` is not a command"
+                )
 
 
 def test_the_workflows_trigger_on_settings_changes_only(cli: CliRunner, tmp_path: Path) -> None:

@@ -265,3 +265,16 @@ def test_a_sample_whose_rows_have_other_columns_names_them_once(spec: DcrSpec) -
     assert [f for f in result.failures if "columns differ" in f] == [
         "sample cols: columns differ from the expected rows: event, extra"
     ]
+
+
+def test_a_sample_without_events_leaves_the_others_in_place(spec: DcrSpec) -> None:
+    empty = Sample("00-empty", "no events, no rows", (), (), spec.samples[0].now)
+    result = check_transform(dataclasses.replace(spec, samples=(empty, *spec.samples)))
+    assert result.failures == []
+    assert result.samples == len(spec.samples) + 1
+
+
+def test_in_memory_events_that_are_not_objects_are_reported(spec: DcrSpec) -> None:
+    result = check_transform(spec, events=[{"id": "a", "createdAt": "2024-01-01T00:00:00Z"}, 7])  # type: ignore[list-item]
+    assert result.failures == ["event 2: a number, not a JSON object (Azure refuses the whole call)"]
+    assert [r["id"] for r in result.rows] == ["a"]

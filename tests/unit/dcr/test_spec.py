@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from deployer.dcr.spec import load_events, load_samples, load_spec, load_stream, load_table, load_transform
+from deployer.dcr import bounds
+from deployer.dcr.spec import load_samples, load_spec, load_stream, load_table, load_transform
 from deployer.errors import InputError
 
 
@@ -30,42 +31,6 @@ def test_transform_reads_only_declared_stream_columns() -> None:
     for name in ("createdAt", "createdBy", "context", "object", "details", "type", "event", "category", "id"):
         assert name in declared
         assert name in spec.transform
-
-
-def test_events_from_a_miro_page_object(tmp_path: Path) -> None:
-    page = tmp_path / "page.json"
-    page.write_text('{"type": "cursor-list", "limit": 100, "size": 1, "cursor": "c", "data": [{"id": "1"}]}')
-    assert load_events(page) == [{"id": "1"}]
-
-
-def test_events_must_be_objects(tmp_path: Path) -> None:
-    path = tmp_path / "e.json"
-    path.write_text('[{"id": "1"}, 5]')
-    with pytest.raises(InputError, match=r"e.json: event \[1\] is a int, not a JSON object") as exc:
-        load_events(path)
-    assert exc.value.path == str(path)
-
-
-def test_events_must_be_an_array_or_a_page(tmp_path: Path) -> None:
-    path = tmp_path / "e.json"
-    path.write_text('{"id": "1"}')
-    with pytest.raises(InputError, match="expected a JSON array of Miro audit events or a Miro page object") as exc:
-        load_events(path)
-    assert exc.value.path == str(path)
-
-
-def test_invalid_json_names_line_and_column(tmp_path: Path) -> None:
-    path = tmp_path / "e.json"
-    path.write_text('[\n{"id": }\n]')
-    with pytest.raises(InputError) as exc:
-        load_events(path)
-    assert str(exc.value) == f"{path}:2:8: invalid JSON: Expecting value"
-    assert exc.value.exit_code == 2
-
-
-def test_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"cannot read .*missing\.json: No such file or directory"):
-        load_events(tmp_path / "missing.json")
 
 
 def test_table_with_unknown_column_type_is_refused(tmp_path: Path) -> None:
@@ -207,29 +172,44 @@ def test_a_samples_now_must_be_iso_8601(tmp_path: Path) -> None:
     )
 
 
-def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
-    path = tmp_path / "e.json"
-    path.write_bytes(b'["\xff"]')
-
-    with pytest.raises(InputError) as exc:
-        load_events(path)
-
-    assert (str(exc.value), exc.value.path) == (f"{path} is not UTF-8 text", str(path))
-
-
-def test_invalid_json_says_how_to_fix_it(tmp_path: Path) -> None:
-    path = tmp_path / "e.json"
-    path.write_text("[1,]")
-
-    with pytest.raises(InputError) as exc:
-        load_events(path)
-
-    assert (exc.value.path, exc.value.remedy) == (str(path), "fix the JSON at the line and column shown")
-
-
 def test_a_missing_transform_is_named(tmp_path: Path) -> None:
     with pytest.raises(InputError) as exc:
         load_transform(tmp_path / "transform.kql")
 
     path = tmp_path / "transform.kql"
     assert (str(exc.value), exc.value.path) == (f"cannot read {path}: No such file or directory", str(path))
+
+
+def test_a_transform_longer_than_azure_allows_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.kql"
+    path.write_text("source | extend x = '" + "a" * bounds.MAX_TRANSFORM_CHARS + "'")
+    with pytest.raises(InputError) as exc:
+        load_transform(path)
+    assert str(exc.value) == f"{path}: 15,382 characters; Azure allows at most 15,360 in a transformation"
+    assert exc.value.exit_code == 2
+
+
+def test_a_binary_transform_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.kql"
+    path.write_bytes(b"source\xff\xfe\x00")
+    with pytest.raises(InputError, match=r"t\.kql is not UTF-8 text$"):
+        load_transform(path)
+
+
+def test_a_transform_that_is_not_a_regular_file_is_refused_without_reading_it() -> None:
+    with pytest.raises(InputError, match=r"^/dev/zero is not a regular file"):
+        load_transform(Path("/dev/zero"))
+
+
+def test_a_table_file_nested_too_deeply_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "table.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InputError, match=r"table\.json: JSON nested too deeply to read$"):
+        load_table(path)
+
+
+def test_a_table_file_too_large_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "table.json"
+    path.write_text(" " * (bounds.MAX_DEFINITION_BYTES + 1))
+    with pytest.raises(InputError, match=r"table\.json: larger than 1,048,576 bytes, the most dcr test reads"):
+        load_table(path)

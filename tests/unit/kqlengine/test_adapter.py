@@ -168,3 +168,61 @@ def test_queries_run_on_a_persistent_table() -> None:
     assert result.rows == [("e", 3), ("f", 3)]
     latest = kql.run_query(con, "MiroAuditLogs_CL | summarize Time = max(TimeGenerated)")
     assert latest.rows == [(dt.datetime(2024, 1, 1, 5, tzinfo=dt.UTC),)]
+
+
+def test_carried_columns_survive_every_project() -> None:
+    text = "source | project id, n | extend m = n | project m"
+    carried = kql.carry_columns(text, ["_pos"])
+    assert carried == "source | project id, n, _pos | extend m = n | project m, _pos"
+
+
+def test_carry_columns_leaves_text_that_does_not_parse() -> None:
+    assert kql.carry_columns("source | project id,", ["_pos"]) == "source | project id,"
+
+
+def test_parse_gives_the_tree_or_the_problems() -> None:
+    assert kql.parse("source | take 1").tree is not None
+    broken = kql.parse("source\n| project id,")
+    assert broken.tree is None
+    assert [(d.line, d.column) for d in broken.diagnostics] == [(2, 14)]
+
+
+def test_kept_columns_pass_through_shaping_first() -> None:
+    con = kql.connect()
+    con.execute("""CREATE TABLE raw AS SELECT 7 AS pos, '{"id": 5, "n": "12"}'::JSON AS rec""")
+    columns = [kql.KqlColumn("id", "string"), kql.KqlColumn("n", "long")]
+    rows = con.execute(kql.shape_records_sql(columns, "raw", record="rec", keep=["pos"])).fetchall()
+    assert rows == [(7, "5", 12)]
+
+
+def test_rows_render_as_json_text_the_way_queries_return_them() -> None:
+    con = kql.connect()
+    con.execute(
+        "CREATE TABLE t AS SELECT TIMESTAMP '2024-01-02 03:04:05.120' AS t, 'Å\"' AS s, "
+        """'{"a": [1, null]}'::JSON AS d, NULL::BIGINT AS n, TRUE AS b"""
+    )
+    columns = [
+        kql.KqlColumn("t", "datetime"),
+        kql.KqlColumn("s", "string"),
+        kql.KqlColumn("d", "dynamic"),
+        kql.KqlColumn("n", "long"),
+        kql.KqlColumn("b", "boolean"),
+    ]
+    [(text,)] = con.execute(f"SELECT {kql.json_object_sql(columns)} FROM t").fetchall()
+    assert text == '{"t":"2024-01-02T03:04:05.12Z","s":"Å\\"","d":{"a":[1,null]},"n":null,"b":true}'
+
+
+def test_result_columns_without_running() -> None:
+    con = kql.connect()
+    kql.create_table(con, "source", STREAM)
+    sql, params = kql.translate("source | extend t = todatetime(createdAt) | project id, t", con)
+    assert kql.result_columns(con, sql, params) == (kql.KqlColumn("id", "string"), kql.KqlColumn("t", "datetime"))
+
+
+def test_sql_beyond_the_limit_is_an_engine_limit_error() -> None:
+    con = kql.connect()
+    kql.create_table(con, "source", STREAM)
+    with pytest.raises(kql.EngineError) as exc:
+        kql.translate("source | extend x = tostring(tostring(tostring(id)))", con, max_sql_chars=10_000)
+    assert exc.value.kind == "limit"
+    assert str(exc.value).startswith("the query translates to 6")
