@@ -15,6 +15,8 @@ from emulator.ready import ReadyInfo
 
 __all__ = ["ControlClient"]
 
+_CLOCK_ATTEMPTS = 3
+
 
 class ControlClient:
     """A client of one running local cloud's control API."""
@@ -46,11 +48,20 @@ class ControlClient:
     def now(self) -> dt.datetime:
         """The local cloud's clock: its Miro and its tables live in this (virtual) time."""
         try:
-            response = self._http.get(f"{self._ready.control_endpoint}/clock", timeout=30, verify=self._verify)
+            response = self._clock()
             response.raise_for_status()
             return dt.datetime.fromisoformat(response.json()["now"]).astimezone(dt.UTC)
         except (requests.RequestException, ValueError, KeyError) as exc:
             raise LocalEnvironmentError(f"cannot read the local cloud's clock: {type(exc).__name__}") from exc
+
+    def _clock(self) -> requests.Response:
+        url = f"{self._ready.control_endpoint}/clock"
+        for _ in range(_CLOCK_ATTEMPTS - 1):
+            try:
+                return self._http.get(url, timeout=30, verify=self._verify)
+            except requests.ConnectionError:
+                continue  # after a long wait the server may close the idle connection just as it is reused
+        return self._http.get(url, timeout=30, verify=self._verify)
 
     def poll_mark(self, connector_name: str) -> int:
         """How many fetches the local poller has made for the connector so far (0 before its first)."""
