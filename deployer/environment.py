@@ -6,6 +6,7 @@ Nothing connects until first used, so a command that fails early (a bad token) t
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -23,7 +24,7 @@ from deployer.config import Secret, Settings
 from deployer.dcr.spec import DcrSpec, load_spec
 from deployer.errors import ConfigError, ConfigProblem
 from deployer.locking import RemoteLock, environment_lock
-from deployer.miro.client import MiroClient
+from deployer.miro.client import MiroClient, Pacer
 from deployer.profile import Profile, profile_for
 from deployer.provision import DeploymentOutputs, Engine, ProgressCallback, Target
 from deployer.resources import Deployment
@@ -105,7 +106,7 @@ class Environment:
         which runs on other machines see too (``docs/locking.md``).
         """
         with environment_lock(
-            Path(WORK_DIR) / self._given.env_name,
+            self.work_dir,
             env_name=self._given.env_name,
             command=command,
             wait_seconds=self._given.lock.wait_seconds,
@@ -133,6 +134,11 @@ class Environment:
             lease_seconds=self._given.lock.lease_seconds,
             retry=self.retry,
         )
+
+    @property
+    def work_dir(self) -> Path:
+        """This environment's working files (``.miro-sentinel/<env>``): its lock, Terraform's, backfill's checkpoint."""
+        return Path(WORK_DIR) / self._given.env_name
 
     # --- the target -----------------------------------------------------------------------------------
 
@@ -242,7 +248,7 @@ class Environment:
             self.target,
             self.spec,
             self.miro_token.reveal() if self.miro_token is not None else None,
-            work_dir=Path(WORK_DIR) / s.env_name / "terraform",
+            work_dir=self.work_dir / "terraform",
             backend=backend,
             binary=t.binary,
             on_progress=self._progress,
@@ -270,8 +276,11 @@ class Environment:
 
     # --- Miro -----------------------------------------------------------------------------------------
 
-    def miro(self) -> MiroClient:
-        """A Miro client with the environment's token; raises ConfigError when there is none."""
+    def miro(self, *, pacer: Pacer | None = None) -> MiroClient:
+        """A Miro client with the environment's token; raises ConfigError when there is none.
+
+        :param pacer: spaces its requests (backfill shares one among its clients).
+        """
         s = self.settings
         token = self.miro_token
         if token is None:
@@ -286,9 +295,14 @@ class Environment:
             max_attempts=s.miro.max_attempts,
             retry_budget=s.miro.retry_budget_seconds,
             verify=self.profile.miro_verify(),
+            pacer=pacer,
         )
         self._closers.append(client)
         return client
+
+    def now(self) -> dt.datetime:
+        """The current time as the target's Miro and Azure see it (the local cloud's clock runs faster)."""
+        return self.profile.now()
 
     def close(self) -> None:
         """Close every client, and the profile (which stops the local cloud if this process started it)."""

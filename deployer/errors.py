@@ -4,8 +4,8 @@ Each error knows the process exit code it maps to and carries a remedy: one line
 operator what to do next. The CLI prints ``error: <message>`` and ``hint: <remedy>`` and exits
 with ``exit_code``; nothing else decides exit codes.
 
-Exit codes: 0 healthy, 1 a check failed, 2 usage or settings error, 3 an external system failed
-before a verdict could be reached.
+Exit codes: 0 healthy, 1 a check failed (or, for backfill, events were rejected), 2 usage or settings error,
+3 an external system failed before a verdict could be reached, 130 stopped on request (Ctrl-C).
 
 Hierarchy::
 
@@ -29,7 +29,8 @@ Hierarchy::
         │   ├── ResourceNotFound          404 from ARM (get_* raise it; the engines create what is missing)
         │   ├── AzureRequestRejected      ARM refused a body (InvalidPayload and its details[])
         │   ├── IngestionForbidden        403: the principal lacks Monitoring Metrics Publisher on the DCR
-        │   └── IngestionThrottled        429 after the retry budget
+        │   ├── IngestionThrottled        429 after the retry budget
+        │   └── IngestionRejected         400/413: Azure refused a body (backfill splits it to find the events)
         ├── PreflightFailed               a prerequisite of the deployment is missing (one line each, with its remedy)
         ├── TerraformError                the command, its exit code and the last lines of stderr
         │   ├── TerraformNotFound
@@ -55,6 +56,7 @@ from deployer.redaction import redact
 
 __all__ = [
     "EXIT_EXTERNAL",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_UNHEALTHY",
     "EXIT_USAGE",
@@ -71,6 +73,7 @@ __all__ = [
     "ExternalError",
     "HostError",
     "IngestionForbidden",
+    "IngestionRejected",
     "IngestionThrottled",
     "InputError",
     "InternalError",
@@ -98,6 +101,8 @@ EXIT_OK = 0
 EXIT_UNHEALTHY = 1
 EXIT_USAGE = 2
 EXIT_EXTERNAL = 3
+#: Stopped on request (Ctrl-C, SIGTERM), as shells report a process ended by SIGINT.
+EXIT_INTERRUPTED = 130
 
 
 class DeployerError(Exception):
@@ -219,7 +224,8 @@ class ExternalError(DeployerError):
 
 
 class _ServiceError(ExternalError):
-    """An answer from a service: its HTTP status, its own error code and the request id to quote."""
+    """An answer from a service: its HTTP status, its own error code, the request id to quote and, when the
+    service said how long to wait before trying again, ``retry_after`` in seconds."""
 
     def __init__(
         self,
@@ -228,12 +234,14 @@ class _ServiceError(ExternalError):
         status_code: int | None = None,
         error_code: str | None = None,
         request_id: str | None = None,
+        retry_after: float | None = None,
         remedy: str | None = None,
     ) -> None:
         super().__init__(message, remedy=remedy)
         self.status_code = status_code
         self.error_code = error_code
         self.request_id = request_id
+        self.retry_after = retry_after
 
 
 class MiroError(_ServiceError):
@@ -341,6 +349,12 @@ class IngestionThrottled(AzureError):
     """429 from the Logs Ingestion API after the retry budget."""
 
     default_remedy = "wait a minute and retry; the DCR allows 12,000 requests and 2 GB a minute"
+
+
+class IngestionRejected(AzureError):
+    """400 or 413 from the Logs Ingestion API: Azure refused the body itself (too large, or not what the stream takes)."""
+
+    default_remedy = "check the events against the DCR stream with `miro-sentinel dcr test --events FILE`"
 
 
 class TerraformError(ExternalError):

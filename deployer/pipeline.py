@@ -7,16 +7,21 @@ the first error, which is recorded too, so a partial run still says exactly how 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from deployer import backfill as backfilling
+from deployer.backfill import BackfillResult, Progress
 from deployer.environment import Environment
 from deployer.errors import (
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_UNHEALTHY,
     ConfirmationRefused,
@@ -42,9 +47,11 @@ from deployer.provision import (
 from deployer.validation import ValidationResult, run_validation
 
 __all__ = [
+    "BackfillRequest",
     "RunReport",
     "StepResult",
     "Ui",
+    "backfill",
     "check_token_only",
     "deploy",
     "destroy",
@@ -114,6 +121,7 @@ class RunReport:
     applied: ApplyResult | None = None
     validation: ValidationResult | None = None
     health: HealthReport | None = None
+    backfill: BackfillResult | None = None
     error: DeployerError | None = None
 
     @property
@@ -122,6 +130,10 @@ class RunReport:
             return self.error.exit_code
         if self.health is not None:
             return self.health.exit_code
+        if self.backfill is not None and self.backfill.interrupted:
+            return EXIT_INTERRUPTED
+        if self.backfill is not None and self.backfill.rejected:
+            return EXIT_UNHEALTHY
         if self.validation is not None and not self.validation.ok:
             return EXIT_UNHEALTHY
         return EXIT_OK
@@ -132,6 +144,8 @@ class RunReport:
             return "failed"
         if self.health is not None:
             return self.health.status
+        if self.exit_code == EXIT_INTERRUPTED:
+            return "interrupted"
         return "ok" if self.exit_code == EXIT_OK else "unhealthy"
 
     def changes(self) -> dict[str, int]:
@@ -149,6 +163,14 @@ class RunReport:
         if failed:
             names = ", ".join(c.id for c in failed)
             return f"{len(failed)} health check(s) failed: {names}", failed[0].remedy
+        if self.backfill is not None and self.backfill.rejected:
+            first = self.backfill.rejected_examples[0] if self.backfill.rejected_examples else None
+            return (
+                f"{self.backfill.rejected:,} event(s) rejected by the Logs Ingestion API"
+                + (f"; the first, {first[0]}: {first[1]}" if first else ""),
+                "check them against the DCR stream (`miro-sentinel dcr test --events FILE`), fix dcr/ and deploy, then "
+                "run the same backfill again: only the missing events are sent",
+            )
         return None
 
 
@@ -448,5 +470,70 @@ def check_token_only(env: Environment, ui: Ui) -> RunReport:
 
     def body() -> None:
         _token(run, env)
+
+    return _guard(report, body)
+
+
+def _backfill(
+    run: _Run, env: Environment, request: BackfillRequest, *, stop: threading.Event, display: Callable[[Progress], None]
+) -> None:
+    report, ui = run.report, run.ui
+    s = env.settings.backfill
+    span, notes = backfilling.resolve_range(
+        env.now(),
+        since=request.since,
+        start=request.start,
+        end=request.end,
+        settle=dt.timedelta(minutes=s.settle_minutes),
+    )
+    for note in notes:
+        ui.progress(note)
+    _token(run, env)
+    with run.step("outputs") as step:
+        outputs = env.engine().outputs()
+        step.detail = f"table {outputs.table_name}, DCR {outputs.dcr_immutable_id}"
+    with run.step("backfill") as step:
+        ui.progress(
+            f"backfill{' (dry run: nothing is sent)' if request.dry_run else ''}: {span}, windows of "
+            f"{s.window_minutes} minutes, {s.parallel_windows} at a time, at most "
+            f"{s.miro_budget_share:.0%} of Miro's credits a minute"
+        )
+        job = backfilling.start(
+            env, outputs, span, dry_run=request.dry_run, stop=stop, display=display, say=ui.progress
+        )
+        result = report.backfill = job.run()
+        step.detail = backfilling.describe(result)
+        if result.error is not None:
+            raise result.error
+        if result.status != "complete":
+            step.status = "failed"
+
+
+@dataclass(frozen=True)
+class BackfillRequest:
+    """What the operator asked ``backfill`` for: ``--since`` or ``--from``/``--to``, and ``--dry-run``."""
+
+    since: str | None = None
+    start: str | None = None
+    end: str | None = None
+    dry_run: bool = False
+
+
+def backfill(
+    env: Environment,
+    ui: Ui,
+    request: BackfillRequest,
+    *,
+    stop: threading.Event,
+    display: Callable[[Progress], None],
+) -> RunReport:
+    """Token check, outputs, then Miro's events of the range into the table, each once (or, dry, the gap report)."""
+    report = RunReport("backfill", env.given.env_name, env.given.engine)
+    run = _Run(report, ui)
+
+    def body() -> None:
+        # A dry run writes nothing, so it takes no lock (as plan).
+        with contextlib.nullcontext() if request.dry_run else env.lock("backfill"):
+            _backfill(run, env, request, stop=stop, display=display)
 
     return _guard(report, body)

@@ -8,6 +8,7 @@ local cloud themselves. :func:`profile_for` is the one place that chooses.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -52,6 +53,10 @@ class Profile(Protocol):
         """The Miro token to use when none was given."""
         ...
 
+    def now(self) -> dt.datetime:
+        """The current time as the target's Miro and tables see it."""
+        ...
+
     def miro_verify(self) -> bool | str:
         """TLS verification for Miro: True, or the CA bundle of the target's Miro."""
         ...
@@ -86,6 +91,9 @@ class AzureProfile:
 
     def default_miro_token(self) -> Secret | None:
         return None
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
 
     def miro_verify(self) -> bool | str:
         return True

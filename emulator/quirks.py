@@ -69,6 +69,13 @@ QUIRKS: tuple[Quirk, ...] = (
         "Whether Miro's 429 carries Retry-After; without it a client must wait for X-RateLimit-Reset.",
     ),
     Quirk(
+        "miro_created_bounds",
+        ("half_open", "closed", "open"),
+        "half_open",
+        "Which events createdAfter/createdBefore select (Miro documents neither edge): [after, before), "
+        "[after, before] (an event on a shared edge is in both windows) or (after, before) (in neither).",
+    ),
+    Quirk(
         "dcr_metric_aggregations",
         ("strict", "lenient"),
         "strict",

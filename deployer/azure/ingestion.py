@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
@@ -13,8 +14,8 @@ from azure.monitor.ingestion import LogsIngestionClient
 
 from deployer.azure.arm import azure_error
 from deployer.azure.cloud import AzureCloud
-from deployer.azure.transport import client_options, retrying
-from deployer.errors import IngestionForbidden, IngestionThrottled
+from deployer.azure.transport import client_options, retry_after, retrying
+from deployer.errors import AzureError, IngestionForbidden, IngestionRejected, IngestionThrottled
 from deployer.retry import RetryPolicy
 
 __all__ = ["IngestionClient", "explain_forbidden"]
@@ -88,3 +89,45 @@ class IngestionClient:
             raise azure_error(exc, f"sending to stream {stream} of DCR {rule_id}") from exc
         except SdkError as exc:
             raise azure_error(exc, "sending to the Logs Ingestion API") from exc
+
+    def upload_gzip(self, rule_id: str, stream: str, body: bytes) -> None:
+        """Send one gzip-compressed JSON array as it is, once: no retry here, the caller decides.
+
+        :raises IngestionRejected: 400 or 413 (``status_code`` says which). :raises IngestionForbidden: 403.
+        :raises IngestionThrottled: 429, with ``retry_after``. :raises AzureError: 5xx (with ``retry_after`` when
+            Azure sent one), a dropped or refused connection, or a refused credential (AzureAuthError).
+        """
+        try:
+            self._client.upload(rule_id=rule_id, stream_name=stream, logs=io.BytesIO(body), retry_total=0)
+        except HttpResponseError as exc:
+            if isinstance(exc, ClientAuthenticationError) or exc.status_code is None:
+                raise azure_error(exc, "sending to the Logs Ingestion API") from exc
+            raise _refusal(exc, rule_id, stream) from exc
+        except SdkError as exc:  # no answer: refused, reset or dropped connection, timeout
+            raise azure_error(exc, "sending to the Logs Ingestion API") from exc
+
+
+def _refusal(exc: HttpResponseError, rule_id: str, stream: str) -> AzureError:
+    """The typed error for one refused upload, with Azure's code, message and Retry-After."""
+    status = exc.status_code
+    code = exc.error.code if exc.error is not None else None
+    message = (exc.error.message if exc.error is not None else None) or str(exc.message or "")
+    headers = getattr(exc.response, "headers", None) or {}
+    fields: dict[str, Any] = {
+        "status_code": status,
+        "error_code": code,
+        "request_id": headers.get("x-ms-request-id"),
+        "retry_after": retry_after(exc),
+    }
+    first = message.strip().splitlines()[0] if message.strip() else "no details"
+    if status == 403:
+        return IngestionForbidden(
+            f"the Logs Ingestion API refused the records (403 {code or ''}): {explain_forbidden(message)}", **fields
+        )
+    if status == 429:
+        return IngestionThrottled(f"the Logs Ingestion API is throttling this DCR (429 {code or ''})", **fields)
+    if status in (400, 413):
+        return IngestionRejected(f"the Logs Ingestion API refused the body ({status} {code or ''}): {first}", **fields)
+    if status == 408 or (status is not None and status >= 500):
+        return AzureError(f"the Logs Ingestion API failed ({status} {code or ''}): {first}", **fields)
+    return azure_error(exc, f"sending to stream {stream} of DCR {rule_id}")

@@ -30,7 +30,7 @@ from deployer import retry
 from deployer.azure.cloud import AzureCloud
 from deployer.retry import RetryPolicy, Transient
 
-__all__ = ["TRANSIENT_STATUSES", "client_options", "retrying", "sign_in_fault", "transient_fault"]
+__all__ = ["TRANSIENT_STATUSES", "client_options", "retry_after", "retrying", "sign_in_fault", "transient_fault"]
 
 _LOG = logging.getLogger("deployer.azure.http")
 
@@ -137,11 +137,12 @@ def transient_fault(exc: Exception, *, idempotent: bool) -> Transient | None:
     if isinstance(exc, HttpResponseError) and exc.status_code in TRANSIENT_STATUSES:
         if not idempotent and exc.status_code not in (429, 503):
             return None
-        return Transient(f"{exc.status_code} from Azure", _retry_after(exc))
+        return Transient(f"{exc.status_code} from Azure", retry_after(exc))
     return None
 
 
-def _retry_after(exc: HttpResponseError) -> float | None:
+def retry_after(exc: HttpResponseError) -> float | None:
+    """The seconds Azure's ``Retry-After`` asked to wait, if it sent one."""
     headers = getattr(exc.response, "headers", None)
     value = headers.get("Retry-After") if headers is not None else None
     try:

@@ -11,13 +11,10 @@ from dataclasses import dataclass
 
 import click
 
-from deployer.errors import EXIT_USAGE, ConfigError, from_exception
+from deployer.errors import EXIT_INTERRUPTED, EXIT_USAGE, ConfigError, from_exception
 from deployer.redaction import redact
 
 __all__ = ["EXIT_INTERRUPTED", "Failure", "classify"]
-
-#: 128 + SIGINT, as shells report a command stopped by Ctrl-C.
-EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ _COMMANDS = {
     "check-token": ("check_token", "check_token"),
     "validate": ("validate", "validate"),
     "health": ("health", "health"),
+    "backfill": ("backfill", "backfill"),
     "events": ("events_cmd", "events"),
     "dcr": ("dcr_cmd", "dcr"),
     "config": ("config_cmd", "config"),

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from deployer.backfill import BackfillResult
 from deployer.cli.failures import Failure
 from deployer.health.render import health_json, health_markdown, print_health
 from deployer.pipeline import RunReport
@@ -72,6 +73,7 @@ def run_json(report: RunReport) -> dict[str, Any]:
             "detail": v.detail,
         },
         "health": health_json(report.health) if report.health is not None else None,
+        "backfill": backfill_json(report.backfill) if report.backfill is not None else None,
         "error": None
         if report.error is None
         else {"type": type(report.error).__name__, "message": report.error.message, "remedy": report.error.remedy},
@@ -98,9 +100,53 @@ def failure_json(
         "token": None,
         "validation": None,
         "health": None,
+        "backfill": None,
         "error": {"type": failure.kind, "message": failure.message, "remedy": failure.remedy},
     }
     return dict(redact_data(document))
+
+
+def backfill_json(b: BackfillResult) -> dict[str, Any]:
+    """The backfill's figures; ``days`` is the gap report (per UTC day of the event)."""
+    credits = b.credits
+    return {
+        "status": b.status,
+        "dry_run": b.dry_run,
+        "from": _iso(b.span.start),
+        "to": _iso(b.span.end),
+        "windows": {"total": b.windows_total, "from_checkpoint": b.windows_from_checkpoint, "done": b.windows_done},
+        "events": {
+            "fetched": b.fetched,
+            "already_present": b.present,
+            "missing": b.missing,
+            "sent": b.sent,
+            "rejected": b.rejected,
+        },
+        "rejected_examples": [{"id": i, "reason": r} for i, r in b.rejected_examples],
+        "miro": {
+            "requests": b.pages,
+            "credits": credits.credits if credits else 0,
+            "credits_per_minute_limit": credits.limit if credits else None,
+            "budget_share": credits.share if credits else None,
+            "throttled": credits.throttled if credits else 0,
+        },
+        "ingestion": {"requests": b.requests, "bytes": b.bytes_sent, "retries": b.retries, "splits": b.splits},
+        "seconds": b.seconds,
+        "events_per_second": round(b.events_per_second, 1),
+        "checkpoint": b.checkpoint_path,
+        "days": [
+            {
+                "day": d.day.isoformat(),
+                "miro": d.miro,
+                "present": d.present,
+                "missing": d.missing,
+                "sent": d.sent,
+                "rejected": d.rejected,
+                "duplicates": d.duplicates,
+            }
+            for d in b.days
+        ],
+    }
 
 
 def run_markdown(report: RunReport) -> str:
@@ -164,6 +210,47 @@ def _print_text(report: RunReport, console: Console, *, steps_shown: bool) -> No
     if report.health is not None:
         console.print()
         print_health(report.health, console)
+    if report.backfill is not None:
+        _print_backfill(report.backfill, console)
+
+
+def _print_backfill(b: BackfillResult, console: Console) -> None:
+    console.print(
+        f"backfill [{_iso(b.span.start)}, {_iso(b.span.end)}): {b.windows_total} windows"
+        + (f" ({b.windows_from_checkpoint} already covered by the checkpoint)" if b.windows_from_checkpoint else "")
+        + (", dry run: nothing sent" if b.dry_run else ""),
+        markup=False,
+    )
+    verb = "would be sent" if b.dry_run else "sent"
+    console.print(
+        f"  events: {b.fetched:,} in Miro, {b.present:,} already in the table, "
+        f"{(b.missing if b.dry_run else b.sent):,} {verb}, {b.rejected:,} rejected",
+        markup=False,
+    )
+    for event_id, reason in b.rejected_examples:
+        console.print(f"  rejected {event_id}: {reason}", markup=False)
+    if b.credits is not None:
+        c = b.credits
+        console.print(
+            f"  Miro: {b.pages:,} requests, {c.credits:,} credits (at most {c.allowance:,} a minute: "
+            f"{c.share:.0%} of {c.limit:,}), {c.throttled} throttled",
+            markup=False,
+        )
+    if not b.dry_run:
+        console.print(
+            f"  Azure: {b.requests:,} requests, {b.bytes_sent / 1e6:,.1f} MB gzip, {b.retries} retries, {b.splits} splits",
+            markup=False,
+        )
+    console.print(f"  time: {b.seconds:,.1f} s, {b.events_per_second:,.0f} events/s", markup=False)
+    if b.dry_run:
+        console.print("  day          in Miro   in table    missing  duplicates", markup=False)
+        for d in b.days:
+            console.print(
+                f"  {d.day.isoformat()}  {d.miro:>9,}  {d.present:>9,}  {d.missing:>9,}  {d.duplicates:>10,}",
+                markup=False,
+            )
+    else:
+        console.print(f"  checkpoint: {b.checkpoint_path}", markup=False)
 
 
 def emit(report: RunReport, output: str, out: Console, *, steps_shown: bool = False) -> None:

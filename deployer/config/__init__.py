@@ -8,7 +8,7 @@ One module per job:
 
 - ``secret``: :class:`Secret` and reading the Miro token from a variable or standard input;
 - ``validators``: checks of single values (GUIDs, Azure locations, resource names, ranges, ...);
-- ``schema``: the ten section dataclasses and :class:`Settings`;
+- ``schema``: the twelve section dataclasses and :class:`Settings`;
 - ``loading``: :func:`load_settings`, layering file, variables and flags, coercing text, and
   :func:`load_display` (``CI``: plain progress lines); the only module of the product that reads the process
   environment;
@@ -20,6 +20,7 @@ from deployer.config.loading import ENV_PREFIX, load_display, load_settings
 from deployer.config.presentation import describe
 from deployer.config.schema import (
     AzureSettings,
+    BackfillSettings,
     DisplaySettings,
     HealthSettings,
     LocalSettings,
@@ -40,6 +41,7 @@ __all__ = [
     "AZURE_LOCATIONS",
     "ENV_PREFIX",
     "AzureSettings",
+    "BackfillSettings",
     "DisplaySettings",
     "HealthSettings",
     "LocalSettings",

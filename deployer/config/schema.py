@@ -1,4 +1,4 @@
-"""What the settings are: the ten sections (types, defaults, checks, docs) and :class:`Settings`, which holds them."""
+"""What the settings are: the eleven sections (types, defaults, checks, docs) and :class:`Settings`, which holds them."""
 
 from __future__ import annotations
 
@@ -239,6 +239,32 @@ class ContentSettings:
 
 
 @dataclass(frozen=True)
+class BackfillSettings:
+    """``backfill``: Miro's history into the table, paced, deduplicated and resumable."""
+
+    miro_budget_share: float = field(
+        default=0.5,
+        metadata=_meta(in_range(0.05, 1.0), "share of Miro's credits a minute it may use; the rest is the connector's"),
+    )
+    window_minutes: int = field(
+        default=1440, metadata=_meta(in_range(5, 10080), "events fetched, checked and checkpointed per window")
+    )
+    parallel_windows: int = field(default=4, metadata=_meta(in_range(1, 16), "windows fetched at once"))
+    uploads_in_flight: int = field(default=4, metadata=_meta(in_range(1, 32), "requests to Azure at once"))
+    settle_minutes: int = field(default=15, metadata=_meta(in_range(0, 1440), "newer events are left to the connector"))
+    ingestion_latency_minutes: float = field(
+        default=10.0,
+        metadata=_meta(in_range(0, 240), "how long accepted rows may take to show (read again after a kill)"),
+    )
+    retry_budget_seconds: float = field(
+        default=300.0, metadata=_meta(in_range(0, 3600), "per batch, waiting on Azure's 429/5xx")
+    )
+    forbidden_retry_seconds: float = field(
+        default=120.0, metadata=_meta(in_range(0, 7200), "retry 403 this long (a role still propagating)")
+    )
+
+
+@dataclass(frozen=True)
 class LocalSettings:
     """The local cloud (emulated Azure and Miro); used when ``cloud = "local"``."""
 
@@ -282,6 +308,7 @@ SECTIONS: dict[str, type[Any]] = {
     "miro": MiroSettings,
     "validation": ValidationSettings,
     "health": HealthSettings,
+    "backfill": BackfillSettings,
     "content": ContentSettings,
     "local": LocalSettings,
     "lock": LockSettings,
@@ -312,6 +339,7 @@ class Settings:
     health: HealthSettings
     local: LocalSettings
     lock: LockSettings = field(default_factory=LockSettings)
+    backfill: BackfillSettings = field(default_factory=BackfillSettings)
     content: ContentSettings = field(default_factory=ContentSettings)
     miro_token: Secret | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)

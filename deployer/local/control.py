@@ -1,8 +1,9 @@
-"""The local cloud's control API (``/_emulator``), as the deployer uses it: register a Miro token, and
-wait for the connector's first poll. Every call carries the control token from the ready line."""
+"""The local cloud's control API (``/_emulator``), as the deployer uses it: register a Miro token, read the
+clock, and wait for the connector's first poll. Every call carries the control token from the ready line."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -13,6 +14,8 @@ from deployer.errors import LocalEnvironmentError
 from emulator.ready import ReadyInfo
 
 __all__ = ["ControlClient"]
+
+_CLOCK_ATTEMPTS = 3
 
 
 class ControlClient:
@@ -41,6 +44,24 @@ class ControlClient:
             return
         if response.status_code not in (200, 201):
             raise LocalEnvironmentError(f"the local Miro refused to register the token ({response.status_code})")
+
+    def now(self) -> dt.datetime:
+        """The local cloud's clock: its Miro and its tables live in this (virtual) time."""
+        try:
+            response = self._clock()
+            response.raise_for_status()
+            return dt.datetime.fromisoformat(response.json()["now"]).astimezone(dt.UTC)
+        except (requests.RequestException, ValueError, KeyError) as exc:
+            raise LocalEnvironmentError(f"cannot read the local cloud's clock: {type(exc).__name__}") from exc
+
+    def _clock(self) -> requests.Response:
+        url = f"{self._ready.control_endpoint}/clock"
+        for _ in range(_CLOCK_ATTEMPTS - 1):
+            try:
+                return self._http.get(url, timeout=30, verify=self._verify)
+            except requests.ConnectionError:
+                continue  # after a long wait the server may close the idle connection just as it is reused
+        return self._http.get(url, timeout=30, verify=self._verify)
 
     def poll_mark(self, connector_name: str) -> int:
         """How many fetches the local poller has made for the connector so far (0 before its first)."""

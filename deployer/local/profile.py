@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Sequence
 
 from deployer.azure.cloud import AzureCloud
@@ -60,6 +61,10 @@ class LocalProfile:
         settings = replace_section(settings, "miro", api_base_url=r.miro_base_url)
         if not settings.validation.principal_object_id:
             settings = replace_section(settings, "validation", principal_object_id=r.principal_object_id)
+        if "backfill.ingestion_latency_minutes" not in settings.sources:
+            # Rows become visible after the local cloud's own latency, not Azure's usual minutes.
+            latency = settings.local.ingestion_latency_seconds / 60
+            settings = replace_section(settings, "backfill", ingestion_latency_minutes=latency)
         return dataclasses.replace(settings, sources={**settings.sources, "azure.subscription_id": "local cloud"})
 
     def cloud(self) -> AzureCloud:
@@ -81,6 +86,9 @@ class LocalProfile:
 
     def default_miro_token(self) -> Secret | None:
         return Secret(self.local.ready.miro_token)  # the local Miro's own valid token
+
+    def now(self) -> dt.datetime:
+        return self.control.now()  # virtual time: it runs faster than this machine's clock
 
     def miro_verify(self) -> bool | str:
         return self.local.ready.ca_cert

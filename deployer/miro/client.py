@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 
@@ -25,7 +25,7 @@ from deployer.config import Secret
 from deployer.errors import MiroAccessDenied, MiroError, MiroRateLimited, MiroTokenInvalid, MiroUnavailable
 from deployer.retry import backoff_delay, transport_reason
 
-__all__ = ["AuditPage", "MiroClient", "RateLimit", "TokenInfo", "format_miro_time"]
+__all__ = ["CREDITS", "AuditPage", "MiroClient", "Pacer", "RateLimit", "TokenInfo", "format_miro_time"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -42,6 +42,24 @@ class RateLimit:
     limit: int | None = None
     remaining: int | None = None
     reset_at: dt.datetime | None = None
+
+
+#: Credits each call spends by its rate-limit level (developers.miro.com, "Rate limiting"): Level 1 costs 50,
+#: Level 2 100. Token info is Level 1; the audit log is Level 2 (Miro's OpenAPI spec).
+LEVEL_2_CREDITS = 100
+CREDITS = {"/v1/oauth-token": 50, "/v2/audit/logs": LEVEL_2_CREDITS}
+
+
+class Pacer(Protocol):
+    """Spaces a client's requests (e.g. to a share of Miro's budget); shared by clients in several threads."""
+
+    def before_request(self, credits: int) -> None:
+        """Return when a request costing ``credits`` may go (it may wait, or raise to abandon the request)."""
+        ...
+
+    def after_response(self, credits: int, status: int | None, rate_limit: RateLimit, pause: float | None) -> None:
+        """The request ended: ``status`` None when no answer came; ``pause`` the wait a 429 asked for."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -83,6 +101,8 @@ class MiroClient:
     :keyword max_attempts: attempts per request, retries included.
     :keyword retry_budget: total seconds this client may spend waiting before retries.
     :keyword verify: TLS verification: True, or a CA bundle path (the local cloud's CA).
+    :keyword pacer: told before every request and after every answer, so it can space requests to share the
+        credit budget (retries included); its waits do not count against ``retry_budget``.
     """
 
     def __init__(
@@ -96,6 +116,7 @@ class MiroClient:
         verify: bool | str = True,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        pacer: Pacer | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
         self._token = token
@@ -105,6 +126,7 @@ class MiroClient:
         self._verify = verify
         self._session = session or requests.Session()
         self._sleep = sleep
+        self._pacer = pacer
         self.last_rate_limit = RateLimit()
         self.requests_made = 0
 
@@ -214,61 +236,74 @@ class MiroClient:
             "User-Agent": USER_AGENT,
         }
         deadline = time.monotonic() + self._budget
+        credits = CREDITS.get(path, LEVEL_2_CREDITS)
         attempt = 0
         while True:
             attempt += 1
             self.requests_made += 1
-            started = time.monotonic()
+            if self._pacer is not None:
+                paced = time.monotonic()
+                self._pacer.before_request(credits)
+                deadline += time.monotonic() - paced  # waiting for our turn is not waiting on Miro
+            status: int | None = None
+            pause: float | None = None
             try:
-                response = self._session.get(
-                    url, params=params, headers=headers, timeout=self._timeout, verify=self._verify
-                )
-            except requests.Timeout as exc:
-                error: MiroError = MiroUnavailable(f"Miro did not answer {path} within {self._timeout:g} s")
-                cause: BaseException = exc
-                wait = self._backoff(attempt)
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                # Refused, reset or dropped connections, and answers cut short: a second try may pass.
-                error = MiroUnavailable(
-                    f"cannot connect to Miro at {self._base} ({transport_reason(exc, type(exc).__name__)})"
-                )
-                cause = exc
-                wait = self._backoff(attempt)
-            except requests.RequestException as exc:
-                # Anything else requests refuses (a URL or header it cannot send) will not pass on a retry.
-                # Its text may quote the request's headers, so only its type is kept.
-                raise MiroUnavailable(
-                    f"cannot send the request to Miro at {self._base}: {type(exc).__name__}",
-                    remedy="check miro.api_base_url and the token (run `miro-sentinel config check`)",
-                ) from None
-            else:
-                self.last_rate_limit = _rate_limit(response.headers)
-                _LOG.debug(
-                    "GET %s%s -> %d in %.0f ms (rate-limit credits left: %s)",
-                    url,
-                    _shown_params(params),
-                    response.status_code,
-                    (time.monotonic() - started) * 1000,
-                    self.last_rate_limit.remaining,
-                )
-                if response.status_code == 200:
-                    try:
-                        return response.json()
-                    except ValueError as exc:
-                        error, cause, wait = (
-                            MiroUnavailable(f"Miro answered {path} with malformed JSON", status_code=200),
-                            exc,
-                            self._backoff(attempt),
-                        )
+                started = time.monotonic()
+                try:
+                    response = self._session.get(
+                        url, params=params, headers=headers, timeout=self._timeout, verify=self._verify
+                    )
+                except requests.Timeout as exc:
+                    error: MiroError = MiroUnavailable(f"Miro did not answer {path} within {self._timeout:g} s")
+                    cause: BaseException = exc
+                    wait = self._backoff(attempt)
+                except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                    # Refused, reset or dropped connections, and answers cut short: a second try may pass.
+                    error = MiroUnavailable(
+                        f"cannot connect to Miro at {self._base} ({transport_reason(exc, type(exc).__name__)})"
+                    )
+                    cause = exc
+                    wait = self._backoff(attempt)
+                except requests.RequestException as exc:
+                    # Anything else requests refuses (a URL or header it cannot send) will not pass on a retry.
+                    # Its text may quote the request's headers, so only its type is kept.
+                    raise MiroUnavailable(
+                        f"cannot send the request to Miro at {self._base}: {type(exc).__name__}",
+                        remedy="check miro.api_base_url and the token (run `miro-sentinel config check`)",
+                    ) from None
                 else:
-                    error = _error_for(response, path)
-                    cause = error
-                    if response.status_code == 429:
-                        wait = self._rate_limit_wait(response)
-                    elif response.status_code >= 500:
-                        wait = self._backoff(attempt)
+                    status = response.status_code
+                    self.last_rate_limit = _rate_limit(response.headers)
+                    _LOG.debug(
+                        "GET %s%s -> %d in %.0f ms (rate-limit credits left: %s)",
+                        url,
+                        _shown_params(params),
+                        response.status_code,
+                        (time.monotonic() - started) * 1000,
+                        self.last_rate_limit.remaining,
+                    )
+                    if response.status_code == 200:
+                        try:
+                            return response.json()
+                        except ValueError as exc:
+                            error, cause, wait = (
+                                MiroUnavailable(f"Miro answered {path} with malformed JSON", status_code=200),
+                                exc,
+                                self._backoff(attempt),
+                            )
                     else:
-                        raise error
+                        error = _error_for(response, path)
+                        cause = error
+                        if response.status_code == 429:
+                            wait = pause = self._rate_limit_wait(response)
+                        elif response.status_code >= 500:
+                            wait = self._backoff(attempt)
+                        else:
+                            raise error
+            finally:
+                if self._pacer is not None:
+                    seen = self.last_rate_limit if status is not None else RateLimit()
+                    self._pacer.after_response(credits, status, seen, pause)
             remaining = deadline - time.monotonic()
             if attempt >= self._max_attempts or wait > remaining:
                 if isinstance(error, MiroRateLimited):

@@ -1,5 +1,9 @@
 """Realistic Miro audit events, generated deterministically for any span of time.
 
+The history is never stored: Miro's 90 days hold ``events_per_minute * 129,600`` events (about 260,000 at
+the default 2 a minute; set 12 through ``PATCH /_emulator/miro/settings`` for over 1.5 million), and any
+minute of them is made again, identically, when asked for.
+
 Time is cut into one-minute buckets. The events of a bucket depend only on the seed, the rate and the
 bucket's index, so the events of any range can be computed at any moment, in any order, and a test
 can ask for exactly the events a connector should have collected over the windows it polled.
@@ -35,6 +39,8 @@ _MINUTE = 60_000_000
 _NUMBER_BASE = 3_458_764_500_000_000_000
 _PER_BUCKET = 65_536
 MAX_EVENTS_PER_MINUTE = 60_000
+#: Generated events kept for the next request (a client paging through a window asks for them again).
+_CACHED_EVENTS = 50_000
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,7 @@ class EventGenerator:
             {"id": str(_NUMBER_BASE + 1_000 + i), "name": name, "_kind": "team"} for i, name in enumerate(_TEAMS)
         ]
         self._cache: OrderedDict[int, list[AuditEvent]] = OrderedDict()
+        self._cached_events = 0
         self._lock = threading.Lock()  # requests are served from several threads
 
     def events(self, start_us: int, end_us: int, *, descending: bool = False) -> Iterator[AuditEvent]:
@@ -130,9 +137,13 @@ class EventGenerator:
                 return cached
         events = self._make_bucket(index)  # a pure function: two threads making it agree
         with self._lock:
-            self._cache[index] = events
-            if len(self._cache) > 4096:
-                self._cache.popitem(last=False)
+            if index not in self._cache:
+                self._cache[index] = events
+                self._cached_events += len(events)
+            # Bounded by events, not minutes: at a high rate a day of history would not fit in memory.
+            while self._cached_events > _CACHED_EVENTS and len(self._cache) > 1:
+                _, dropped = self._cache.popitem(last=False)
+                self._cached_events -= len(dropped)
         return events
 
     # --- one bucket ---------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ _RETENTION_US = RETENTION_DAYS * 86_400 * 1_000_000
 _ADDED_NUMBER_BASE = 9_000_000_000_000_000_000
 _EVENTS = "miro.events"
 _SETTINGS = "miro.settings"
+_BOUNDS = ("half_open", "closed", "open")
 #: The organisation of every token and event (one Enterprise organisation).
 ORGANIZATION = Organization(id="3458764500000000000", name="Example Organization — Ørsted & Co")
 
@@ -62,6 +63,8 @@ class MiroSettings:
     #: Average generated events per minute, and the seed that makes them.
     events_per_minute: float = 2.0
     seed: int = 0
+    #: Which events createdAfter/createdBefore select: ``half_open`` [after, before), ``closed`` or ``open``.
+    created_bounds: str = "half_open"
     #: An organisation that works 07-19 UTC, Monday to Friday: outside those hours no person changes
     #: organisation settings (automation still does). Off by default: events are spread evenly.
     office_hours: bool = False
@@ -73,6 +76,7 @@ class MiroSettings:
             "retry_after_on_429": bool,
             "events_per_minute": float,
             "seed": int,
+            "created_bounds": str,
             "office_hours": bool,
         }
         unknown = sorted(set(changes) - set(kinds))
@@ -81,7 +85,10 @@ class MiroSettings:
         values: dict[str, Any] = {}
         for name, value in changes.items():
             kind = kinds[name]
-            if kind is bool:
+            if kind is str:
+                if value not in _BOUNDS:
+                    raise ValueError(f"{name} must be one of {', '.join(_BOUNDS)}")
+            elif kind is bool:
                 if not isinstance(value, bool):
                     raise ValueError(f"{name} must be true or false")
             elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
@@ -295,6 +302,11 @@ class MiroBackend:
         # A cursor cut short (e.g. at its '#' by a client that did not URL-encode it) is no cursor at all:
         # the first page comes back, with the same cursor, and such a client loops.
         position = parse_key(query.get("cursor") or "")
+        # createdAt has millisecond precision, so an open edge is the closed one a millisecond further in.
+        if self.settings.created_bounds == "open":
+            after += 1000
+        elif self.settings.created_bounds == "closed":
+            before += 1000
         lo, hi = after, min(before, newest)
         if position is not None:
             if descending:

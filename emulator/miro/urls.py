@@ -27,10 +27,12 @@ def backend(cloud: Cloud) -> MiroBackend:
 
 
 def _quirk_settings(quirks: Quirks) -> dict[str, Any]:
-    """The Miro settings the quirks ``miro_credits_per_minute`` and ``miro_retry_after_on_429`` stand for."""
+    """The Miro settings the quirks ``miro_credits_per_minute``, ``miro_retry_after_on_429`` and
+    ``miro_created_bounds`` stand for."""
     return {
         "credits_per_minute": int(quirks["miro_credits_per_minute"]),
         "retry_after_on_429": quirks["miro_retry_after_on_429"] == "present",
+        "created_bounds": quirks["miro_created_bounds"],
     }
 
 

@@ -17,6 +17,7 @@ def test_help_lists_only_working_commands(cli: CliRunner) -> None:
     commands = [line.split()[0] for line in run.stdout.split("Commands:")[1].splitlines() if line.startswith("  ")]
     assert commands == sorted(
         [
+            "backfill",
             "check-token",
             "config",
             "dcr",

@@ -112,6 +112,18 @@ def test_consecutive_windows_see_every_event_exactly_once(miro: MiroBackend) -> 
     assert len(edge) == 1  # createdAfter is inclusive, createdBefore exclusive
 
 
+@pytest.mark.parametrize(("bounds", "in_first", "in_second"), [("closed", 1, 1), ("open", 0, 0)])
+def test_the_other_readings_of_the_bounds_put_an_edge_event_in_both_windows_or_neither(
+    miro: MiroBackend, bounds: str, in_first: int, in_second: int
+) -> None:
+    miro.apply_settings({"created_bounds": bounds})
+    miro.add_events([{"createdAt": "2026-03-01T11:02:30.000+0000", "event": "edge"}])
+    first = {"createdAfter": "2026-03-01T11:00:00.00Z", "createdBefore": "2026-03-01T11:02:30.00Z"}
+    second = {"createdAfter": "2026-03-01T11:02:30.00Z", "createdBefore": "2026-03-01T11:05:00.00Z"}
+    edges = [sum(e.get("event") == "edge" for p in all_pages(miro, q) for e in p["data"]) for q in (first, second)]
+    assert edges == [in_first, in_second]
+
+
 def test_a_cursor_cut_at_its_hash_brings_back_the_first_page(miro: MiroBackend) -> None:
     first = miro.audit_logs(bearer(miro), WINDOW).body
     cut = first["cursor"].split("#")[0]

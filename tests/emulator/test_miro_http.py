@@ -221,7 +221,7 @@ def test_tokens_never_reach_the_request_log(emulator: dict[str, Any], miro: requ
             "PATCH",
             "/miro/settings",
             {"speed": 2},
-            "unknown setting(s): speed; known: credits_per_minute, events_per_minute, office_hours, retry_after_on_429, seed",
+            "unknown setting(s): speed; known: created_bounds, credits_per_minute, events_per_minute, office_hours, retry_after_on_429, seed",
         ),
         (
             "POST",

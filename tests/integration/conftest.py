@@ -31,7 +31,8 @@ import pytest
 
 from deployer.azure.arm import ArmClient
 from deployer.azure.cloud import AzureCloud
-from deployer.azure.credentials import client_secret_credential
+from deployer.azure.credentials import TokenCredential, client_secret_credential
+from deployer.azure.query import QueryClient
 from tests.support import REPO_ROOT, control_call
 
 CANARY = f"miro-canary-{uuid.uuid4().hex}"
@@ -83,16 +84,19 @@ class LocalEnv:
     def info(self) -> dict[str, Any]:
         return dict(self.server.info)
 
-    def cli(self, *args: str, token: str | None = CANARY, env: dict[str, str] | None = None) -> Run:
+    def _child_env(self, token: str | None, env: dict[str, str] | None) -> dict[str, str]:
         child_env = {k: v for k, v in os.environ.items() if not k.startswith(("MIRO_SENTINEL_", "MIRO_ACCESS_TOKEN"))}
         child_env["PYTHONPATH"] = str(REPO_ROOT)
         if token is not None:
             child_env["MIRO_ACCESS_TOKEN"] = token
         child_env.update(env or {})
+        return child_env
+
+    def cli(self, *args: str, token: str | None = CANARY, env: dict[str, str] | None = None) -> Run:
         done = subprocess.run(
             [sys.executable, "-m", "deployer", *args],
             cwd=self.root,
-            env=child_env,
+            env=self._child_env(token, env),
             capture_output=True,
             text=True,
             timeout=180,
@@ -104,19 +108,21 @@ class LocalEnv:
 
     def popen(self, *args: str, token: str | None = CANARY, cwd: Path | None = None) -> subprocess.Popen[str]:
         """``cli`` started in the background (pipes for stdout and stderr); the caller collects its output."""
-        child_env = {k: v for k, v in os.environ.items() if not k.startswith(("MIRO_SENTINEL_", "MIRO_ACCESS_TOKEN"))}
-        child_env["PYTHONPATH"] = str(REPO_ROOT)
-        if token is not None:
-            child_env["MIRO_ACCESS_TOKEN"] = token
         return subprocess.Popen(
             [sys.executable, "-m", "deployer", *args],
             cwd=cwd or self.root,
-            env=child_env,
+            env=self._child_env(token, None),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
+
+    def finish(self, process: subprocess.Popen[str]) -> Run:
+        """Wait for a :meth:`popen` process; its output joins what the canary check reads."""
+        stdout, stderr = process.communicate(timeout=180)
+        self.outputs += [stdout, stderr]
+        return Run(process.returncode, stdout, stderr)
 
     def cli_in_terminal(self, *args: str, env: dict[str, str | None], columns: int = 100) -> Run:
         """Run the CLI in a pseudo-terminal ``columns`` wide: ``Run.stdout`` is all the terminal received.
@@ -183,8 +189,7 @@ class LocalEnv:
     def register_canary(self, preset: str) -> None:
         self.control("POST", "/miro/tokens", {"token": CANARY, "preset": preset, "label": "MIRO_ACCESS_TOKEN"})
 
-    def arm(self) -> ArmClient:
-        """The deployer's own ARM client, signed in as the local cloud's service principal."""
+    def _cloud(self) -> tuple[AzureCloud, TokenCredential]:
         i = self.info
         cloud = AzureCloud(
             arm_endpoint=i["arm_endpoint"],
@@ -195,7 +200,18 @@ class LocalEnv:
         credential = client_secret_credential(
             cloud, tenant_id=i["tenant_id"], client_id=i["client_id"], client_secret=i["client_secret"]
         )
-        return ArmClient(credential, cloud, i["subscription_id"], poll_interval=0)
+        return cloud, credential
+
+    def arm(self) -> ArmClient:
+        """The deployer's own ARM client, signed in as the local cloud's service principal."""
+        cloud, credential = self._cloud()
+        return ArmClient(credential, cloud, self.info["subscription_id"], poll_interval=0)
+
+    def query(self, kql: str) -> list[dict[str, Any]]:
+        """Rows of a KQL query on the local workspace, through the deployer's own query client."""
+        cloud, credential = self._cloud()
+        with QueryClient(credential, cloud, self.info["workspace_customer_id"]) as client:
+            return client.query(kql, timespan=None)
 
     def poller(self, name: str = "MiroSentinelAuditLogsPoller") -> dict[str, Any]:
         """The local CCF poller's state for a connector (windows done, failures, last status)."""

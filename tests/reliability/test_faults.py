@@ -47,7 +47,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
     "health": (("health", "--env", "local", "--output", "json"), frozenset({"entra", "arm", "query", "miro"})),
     "check-token": (("check-token", "--env", "local", "--output", "json"), frozenset({"miro"})),
     "destroy": (("destroy", "--env", "local", "--yes", "--output", "json"), frozenset({"entra", "arm"})),
-    # backfill joins when it is on main (commands_of_the_cli() names it): see test_backfill_is_in_the_matrix.
+    "backfill": (
+        ("backfill", "--env", "local", "--since", "2h", "--output", "json"),
+        frozenset({"entra", "arm", "ingestion", "query", "miro"}),
+    ),
 }
 
 #: Fast part (make test): one Azure-side and one Miro fault.
@@ -159,14 +162,7 @@ def test_every_command_succeeds_with_every_quirk_switched(cloud: Cloud, command:
     assert problems == [], outcome.stderr[-1500:]
 
 
-def test_backfill_is_in_the_matrix_once_it_is_on_main() -> None:
-    """The place for ``backfill`` (branch ``backfill``): when the CLI has it, the matrix must name it."""
-    if "backfill" not in commands_of_the_cli():
-        pytest.skip("backfill is not on main yet (branch backfill): add it to COMMANDS and to test_signals.STEPS")
-    assert "backfill" in COMMANDS, "backfill is on main: add it to the fault matrix (COMMANDS) and to the signals"
-
-
 def test_the_matrix_covers_every_command_that_changes_or_reads_the_environment() -> None:
     # init writes starter files into the working directory only; it asks neither Azure nor Miro anything.
-    reads_or_changes = set(commands_of_the_cli()) - {"config", "dcr", "emulator", "backfill", "events", "init"}
+    reads_or_changes = set(commands_of_the_cli()) - {"config", "dcr", "emulator", "events", "init"}
     assert reads_or_changes <= set(COMMANDS), sorted(reads_or_changes - set(COMMANDS))

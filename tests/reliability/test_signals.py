@@ -28,7 +28,7 @@ from tests.reliability.harness import (
     start,
 )
 
-#: The steps of deploy, as its progress lines name them (backfill's join when it is on main).
+#: The steps of deploy, as its progress lines name them (backfill is a command of its own, in the fault matrix).
 STEPS = ("token", "preflight", "plan", "apply", "validation", "first poll", "health")
 SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 #: A clean end for each signal: killed by it, or (Ctrl-C) exit 130; 0 when the run finished first. A Ctrl-C that
