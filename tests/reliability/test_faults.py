@@ -142,6 +142,7 @@ OTHER_VARIANTS = {
     "table_column_type_casing": "datetime",
     "miro_credits_per_minute": "100000",
     "miro_retry_after_on_429": "present",
+    "miro_created_bounds": "closed",
     "dcr_metric_aggregations": "lenient",
     "connector_update_etag": "optional",
     "transform_datatable": "accepted",
