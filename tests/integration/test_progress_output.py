@@ -49,7 +49,8 @@ def test_without_a_terminal_the_plan_is_listed_once_and_the_report_recaps_the_st
     assert run.code == 0, run.stderr
     assert "\x1b" not in run.stderr + run.stdout
     progress = [line.split(maxsplit=1) for line in run.stderr.splitlines()]
-    assert [" ".join(words) for words in progress if words and words[0] == "create"] == [
+    created = [" ".join(words) for words in progress if words and words[0] == "create"]
+    pipeline = [
         *PLAN,
         "create role assignment Monitoring Metrics Publisher for "
         + local_env.info["principal_object_id"]
@@ -57,6 +58,9 @@ def test_without_a_terminal_the_plan_is_listed_once_and_the_report_recaps_the_st
         "create connector definition MiroSentinelAuditLogs",
         "create data connector MiroSentinelAuditLogsPoller",
     ]
+    # The pipeline first, each once, then the content (analytics rules, workbook, ...), each once.
+    assert created[: len(pipeline)] == pipeline
+    assert len(set(created)) == len(created) > len(pipeline)
     recap = [line.split()[:2] for line in run.stdout.splitlines() if line.startswith("     ok ")]
     assert [name for _, name in recap] == [
         "settings",
