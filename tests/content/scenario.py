@@ -329,7 +329,13 @@ def run(state_dir: Path, *, planted: bool) -> Outcome:
         with ArmClient(credential, cloud, info["subscription_id"], poll_interval=0) as arm:
             r = Run(info, arm)
             r.control("POST", "/clock/advance", {"seconds": max((START - _now(r)).total_seconds(), 0)})
-            r.control("PATCH", "/miro/settings", {"events_per_minute": 2, "seed": 11, "office_hours": True})
+            # Miro's credit budget is per real minute, and 30 hours pass here in a few real minutes: the
+            # connector would spend most of them waiting for it. Rules are what this tests, not pacing.
+            r.control(
+                "PATCH",
+                "/miro/settings",
+                {"events_per_minute": 2, "seed": 11, "office_hours": True, "credits_per_minute": 10_000_000},
+            )
             endpoint, immutable = deploy_pipeline(info, arm)
             deploy_content(info, arm)
             moments: list[tuple[float, Callable[[Run], None]]] = [
