@@ -24,18 +24,19 @@ requires_shared = pytest.mark.shared
 
 
 def required_tools() -> set[str]:
-    """Tools this run must have (``MIRO_SENTINEL_REQUIRE_TOOLS``, space-separated, as CI sets it).
+    """Tools this run must have (``REQUIRE_TEST_TOOLS``, space-separated, as CI sets it).
 
     Where a tool is named, the tests that need it fail without it instead of being skipped, so a CI
-    machine that lost its ``terraform`` or ``az`` cannot go green by skipping them.
+    machine that lost its ``terraform`` or ``az`` cannot go green by skipping them. (Not ``MIRO_SENTINEL_*``:
+    the product reads every variable of that prefix as a setting, and would refuse this one.)
     """
-    return set(os.environ.get("MIRO_SENTINEL_REQUIRE_TOOLS", "").split())
+    return set(os.environ.get("REQUIRE_TEST_TOOLS", "").split())
 
 
 def skip_or_fail(tool: str, reason: str) -> pytest.MarkDecorator:
     """A skip saying why, or, where ``tool`` is required, a collection error saying the same."""
     if tool in required_tools():
-        raise pytest.UsageError(f"{tool} is required here (MIRO_SENTINEL_REQUIRE_TOOLS) but {reason}")
+        raise pytest.UsageError(f"{tool} is required here (REQUIRE_TEST_TOOLS) but {reason}")
     return pytest.mark.skip(reason=reason)
 
 

@@ -28,6 +28,7 @@ READY_KEYS = {
     "subscription_id", "resource_group", "location", "workspace_name", "workspace_resource_id",
     "workspace_customer_id", "query_endpoint", "ingestion_endpoint", "ca_cert", "control_endpoint", "state_dir",
     "control_token", "miro_base_url", "miro_token", "time_scale", "bound_host", "bound_port",
+    "blob_endpoint", "storage_account", "storage_container",
 }  # fmt: skip
 
 
