@@ -71,13 +71,16 @@ def check_miro_token(ctx: HealthContext, this: Check) -> CheckResult:
             f"export {ctx.settings.miro.token_env_var} to include this check",
         )  # fmt: skip
     if isinstance(found, MiroError):
-        external = not (found.status_code in (401, 403) or found.error_code == "missingScope")
+        if found.status_code in (401, 403) or found.error_code == "missingScope":  # Miro's verdict on the token
+            return this.result(
+                Status.FAIL, found.message, found.remedy, status_code=found.status_code, error_code=found.error_code
+            )
         return this.result(
-            Status.SKIPPED if external else Status.FAIL, found.message, found.remedy,
-            external_error=external, status_code=found.status_code, error_code=found.error_code,
+            Status.SKIPPED, f"could not check: {found.message}", found.remedy,
+            external_error=True, status_code=found.status_code, error_code=found.error_code,
         )  # fmt: skip
     if isinstance(found, DeployerError):
-        return this.result(Status.SKIPPED, found.message, found.remedy, external_error=True)
+        return this.result(Status.SKIPPED, f"could not check: {found.message}", found.remedy, external_error=True)
     remaining = found.rate_limit.remaining
     credits = f"; {remaining} of {found.rate_limit.limit} rate-limit credits left" if remaining is not None else ""
     return this.result(

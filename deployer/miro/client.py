@@ -307,7 +307,7 @@ class MiroClient:
             remaining = deadline - time.monotonic()
             if attempt >= self._max_attempts or wait > remaining:
                 if isinstance(error, MiroRateLimited):
-                    _explain_rate_limit(error, wait, beyond=wait > remaining, budget=self._budget)
+                    _explain_rate_limit(error, wait, budget=self._budget, attempts=attempt)
                 _LOG.debug("Miro %s: %s; giving up after %d attempt(s)", path, error.message, attempt)
                 if error is cause:
                     raise error
@@ -341,15 +341,23 @@ class MiroClient:
         return min(RATE_LIMIT_WINDOW, max(0.0, (reset - now).total_seconds())) + 0.1
 
 
-def _explain_rate_limit(error: MiroRateLimited, wait: float, *, beyond: bool, budget: float) -> None:
-    """One wait, said the same way in the message and the remedy."""
+def _explain_rate_limit(error: MiroRateLimited, wait: float, *, budget: float, attempts: int) -> None:
+    """One wait, said the same way in the message and the remedy, and why the deployer did not wait it out.
+
+    Either the reset alone is further away than the whole budget (a bigger budget would help), or Miro was
+    still limited after every wait we could afford: then someone else is spending the token's credits.
+    """
     seconds = max(1, round(wait))
     error.wait_seconds = wait
-    if beyond:
+    if wait > budget:
         error.with_message(f"{error.message}; it resets in about {seconds} s, beyond the retry budget of {budget:g} s")
+        raise_budget = f" (or raise miro.retry_budget_seconds above {seconds} to let the deployer wait)"
+    else:
+        error.with_message(f"{error.message}; still limited after {attempts} attempts; it resets in about {seconds} s")
+        raise_budget = ""
     error.remedy = (
-        f"wait about {seconds} s and run again (or raise miro.retry_budget_seconds above {seconds} to let the "
-        "deployer wait); another integration may be spending the same token's budget"
+        f"wait about {seconds} s and run again{raise_budget}; another integration may be spending the same "
+        "token's budget"
     )
 
 

@@ -57,10 +57,17 @@ COMMANDS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
 FAST = {("deploy", "dropped connections"), ("check-token", "Miro 500")}
 
 
+#: Miro's per-minute credits for this cloud: dozens of runs a minute against one token would spend a real
+#: budget too, and an honest 429 on a re-run would hide whether the fault's effects cleared (the budget's own
+#: behaviour is tested in tests/integration/test_backfill.py).
+MATRIX_MIRO_SETTINGS = {"credits_per_minute": 10_000_000}
+
+
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     watched = watched_cloud(tmp_path_factory.mktemp("faults"))
     found = next(watched)
+    found.control("PATCH", "/miro/settings", MATRIX_MIRO_SETTINGS)
     first = found.cli("deploy", "--env", "local", "--output", "json")
     assert first.code == 0, first.stderr[-2000:]
     yield found
@@ -159,6 +166,7 @@ def test_every_command_succeeds_with_every_quirk_switched(cloud: Cloud, command:
         outcome = cloud.cli(*COMMANDS[command][0])
     finally:
         cloud.control("PATCH", "/quirks", known)
+        cloud.control("PATCH", "/miro/settings", MATRIX_MIRO_SETTINGS)  # the quirk's default reset the budget
     problems = record(outcome, {0}, f"{command} with every quirk switched")
     assert problems == [], outcome.stderr[-1500:]
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from deployer.errors import AzureError
-from deployer.health.checks import check_dcr_metrics, check_fetch_failures, check_freshness
+from deployer.errors import AzureError, MiroRateLimited, MiroTokenInvalid
+from deployer.health.checks import check_dcr_metrics, check_fetch_failures, check_freshness, check_miro_token
 from deployer.health.model import Status
 
 
@@ -316,3 +316,22 @@ def test_a_query_failure_other_than_a_missing_table_is_raised() -> None:
         check_fetch_failures(context(FakeQuery(error)))
 
     assert caught.value is error
+
+
+def test_a_token_miro_could_not_judge_is_skipped_saying_it_could_not_check() -> None:
+    # A rate limit or an outage says nothing about the token: the report says the check could not run, and why.
+    limited = MiroRateLimited("Miro's rate limit is spent", status_code=429, error_code="tooManyRequests")
+    limited.remedy = "wait about 20 s and run again"
+    result = check_miro_token(SimpleNamespace(token_check=limited))
+    assert result.status is Status.SKIPPED
+    assert result.detail == "could not check: Miro's rate limit is spent"
+    assert result.remedy == "wait about 20 s and run again"
+    assert result.external_error and result.data == {"status_code": 429, "error_code": "tooManyRequests"}
+
+
+def test_a_token_miro_refused_fails_the_check() -> None:
+    refused = MiroTokenInvalid("Miro refused the token (401 unauthorized)", status_code=401)
+    result = check_miro_token(SimpleNamespace(token_check=refused))
+    assert result.status is Status.FAIL
+    assert result.detail == "Miro refused the token (401 unauthorized)"
+    assert not result.external_error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
@@ -156,6 +157,22 @@ def test_429_beyond_the_budget_is_rate_limited(emulator: dict[str, Any]) -> None
     assert exc.value.status_code == 429
     assert exc.value.error_code == "tooManyRequests"
     assert "beyond the retry budget" in exc.value.message
+
+
+def test_a_rate_limit_that_outlasts_the_budget_over_several_waits_says_so(emulator: dict[str, Any]) -> None:
+    # Each reset is within the budget, but Miro stays limited: the budget is spent, not too small.
+    control(
+        emulator,
+        "POST",
+        "/miro/faults",
+        {"kind": "status", "status": 429, "operation": "token_info", "retry_after": 1},
+    )
+    with client(emulator, retry_budget=1.5, sleep=time.sleep) as miro, pytest.raises(MiroRateLimited) as exc:
+        miro.get_token_info()
+    assert exc.value.message.endswith("; still limited after 2 attempts; it resets in about 1 s")
+    assert exc.value.remedy == (
+        "wait about 1 s and run again; another integration may be spending the same token's budget"
+    )
 
 
 def test_5xx_is_retried_then_reported_as_unavailable(emulator: dict[str, Any]) -> None:
