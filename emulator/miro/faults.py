@@ -6,7 +6,8 @@ Kinds:
 * ``slow``: wait ``delay`` real seconds, then answer normally (to trip a client's timeout).
 * ``malformed``: answer 200 with a body cut in the middle of the JSON.
 * ``repeat_cursor``: answer the right page but with the cursor the request carried, as a server bug
-  that would make a naive client fetch the same page for ever.
+  that would make a naive client fetch the same page for ever. It applies only to a next page that holds
+  events (an empty page ends the listing, so it has no cursor to repeat) and that no other fault took.
 
 ``on`` narrows a fault to first pages (no cursor), next pages (with a cursor) or both; ``skip`` lets
 that many matching requests through first; ``count`` is how many requests it applies to (``None``:
@@ -87,14 +88,18 @@ class MiroFaults:
             self._faults.append(fault)
         return fault
 
-    def take(self, operation: str, *, has_cursor: bool) -> MiroFault | None:
-        """The fault for this request, its hit counted; ``None`` when none applies."""
+    def take(self, operation: str, *, has_cursor: bool, repeat: bool = False) -> MiroFault | None:
+        """The fault for this request, its hit counted; ``None`` when none applies.
+
+        ``repeat`` asks for a ``repeat_cursor`` fault only (once the answer is known to hold events); without
+        it those faults are passed over.
+        """
         page = "next_page" if has_cursor else "first_page"
         with self._lock:
             for fault in self._faults:
                 if fault.operation != operation or fault.on not in ("any", page):
                     continue
-                if fault.kind == "repeat_cursor" and not has_cursor:
+                if (fault.kind == "repeat_cursor") != repeat or (repeat and not has_cursor):
                     continue
                 if fault.count is not None and fault.hits >= fault.count:
                     continue

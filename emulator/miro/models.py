@@ -273,6 +273,8 @@ class MiroBackend:
         except errors.MiroError as error:
             error.headers.update(quota.headers())
             raise
+        if fault is None and cursor is not None and page["data"]:
+            fault = self.faults.take("audit_logs", has_cursor=True, repeat=True)
         return self._with_fault(MiroAnswer(page, quota.headers()), fault, quota, cursor=cursor)
 
     def _check_rights(self, token: MiroToken) -> None:
@@ -339,7 +341,7 @@ class MiroBackend:
         elif fault.kind == "malformed":
             text = json.dumps(answer.body, ensure_ascii=False)
             answer.body = text[: max(len(text) // 2, 1)].encode("utf-8")
-        elif fault.kind == "repeat_cursor" and isinstance(answer.body, dict) and answer.body.get("data"):
+        elif fault.kind == "repeat_cursor" and isinstance(answer.body, dict):
             answer.body["cursor"] = cursor
         return answer
 

@@ -337,6 +337,19 @@ def test_a_repeat_cursor_fault_sends_back_the_cursor_it_got(miro: MiroBackend) -
     assert second["cursor"] == first["cursor"] and second["data"][0]["id"] != first["data"][0]["id"]
 
 
+def test_a_repeat_cursor_fault_waits_for_a_next_page_that_holds_events(miro: MiroBackend) -> None:
+    # An empty page ends a listing: it has no cursor to repeat, so the fault is kept for a page that has one.
+    miro.faults.add({"kind": "repeat_cursor", "count": 1})
+    miro.faults.add({"kind": "status", "status": 503, "on": "next_page", "count": 1})
+    page = miro.audit_logs(bearer(miro), {**WINDOW, "limit": "500"}).body
+    assert page["data"] and page["cursor"]
+    assert refusal(lambda: miro.audit_logs(bearer(miro), {**WINDOW, "cursor": page["cursor"]})).status == 503
+    last = miro.audit_logs(bearer(miro), {**WINDOW, "cursor": page["cursor"]}).body
+    assert last["data"] == [] and "cursor" not in last
+    fault = miro.faults.all()[0]
+    assert (fault.kind, fault.hits) == ("repeat_cursor", 0)
+
+
 def test_a_slow_fault_asks_for_a_delay(miro: MiroBackend) -> None:
     miro.faults.add({"kind": "slow", "delay": 1.5, "count": 1})
     assert miro.audit_logs(bearer(miro), WINDOW).delay == 1.5
