@@ -53,7 +53,14 @@ class Holder:
         now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         return cls(pid=os.getpid(), host=socket.gethostname(), command=command, since=now)
 
+    @property
+    def named(self) -> bool:
+        """Whether the holder has written who it is (a lease is taken a moment before it is named)."""
+        return self.pid != 0
+
     def describe(self) -> str:
+        if not self.named:
+            return "a run that has just taken the lock (it has not named itself yet)"
         where = "" if self.host == socket.gethostname() else f" on {self.host}"
         return f"`miro-sentinel {self.command}` (pid {self.pid}{where}) since {self.since}"
 
@@ -69,7 +76,7 @@ class Holder:
         return cls(
             pid=int(pid) if pid.isdigit() else 0,
             host=found.get("host") or "another machine",
-            command=found.get("command") or "(another run, starting)",
+            command=found.get("command", ""),
             since=found.get("since") or "just now",
         )
 
@@ -151,11 +158,13 @@ def environment_lock(
     try:
         deadline = clock() + wait_seconds
         said = False
+        tries = 0
         while True:
             holder = _try_local(fd, me)
             if holder is None:
                 held = True
                 break
+            tries += 1
             if clock() >= deadline:
                 raise EnvironmentLocked(
                     f"environment '{env_name}' is locked by {holder.describe()}; two runs must not change it at once",
@@ -165,7 +174,7 @@ def environment_lock(
                         "lock.wait_seconds (MIRO_SENTINEL_LOCK_WAIT_SECONDS) to wait for it"
                     ),
                 )
-            if not said:
+            if not said and (holder.named or tries > 1):  # a holder caught naming itself has a name a try later
                 progress(
                     f"waiting for {holder.describe()} to finish with '{env_name}' "
                     f"(up to {wait_seconds:g} s, lock.wait_seconds)"
@@ -192,7 +201,7 @@ def _try_local(fd: int, me: Holder) -> Holder | None:
         holder = _holder_in(fd)
         if holder is None or holder.alive() is False:
             # The line is a dead run's (or not yet written): the live holder is starting right now.
-            return Holder(pid=0, host=socket.gethostname(), command="(another run, starting)", since="just now")
+            return Holder(pid=0, host=socket.gethostname(), command="", since="just now")
         return holder
     previous = _holder_in(fd)
     if previous is not None and previous.pid != me.pid:
@@ -229,11 +238,13 @@ def _remote_lock(
         return
     try:
         said = False
+        tries = 0
         while True:
             held_by = lock.try_acquire(me.as_metadata())
             if held_by is None:
                 break
             holder = Holder.from_metadata(held_by)
+            tries += 1
             if clock() >= deadline:
                 raise EnvironmentLocked(
                     f"environment '{env_name}' is locked by {holder.describe()}; two runs must not change it at once",
@@ -243,7 +254,7 @@ def _remote_lock(
                         "loses it within a minute), or set lock.wait_seconds (MIRO_SENTINEL_LOCK_WAIT_SECONDS) to wait"
                     ),
                 )
-            if not said:
+            if not said and (holder.named or tries > 1):  # a holder caught naming itself has a name a try later
                 progress(
                     f"waiting for {holder.describe()} to finish with '{env_name}' "
                     f"(up to {wait_seconds:g} s, lock.wait_seconds)"

@@ -130,7 +130,7 @@ def test_a_lock_held_before_its_holder_line_is_written_is_reported_as_starting(t
             pass
     finally:
         os.close(fd)
-    assert "locked by `miro-sentinel (another run, starting)`" in exc.value.message
+    assert "locked by a run that has just taken the lock (it has not named itself yet)" in exc.value.message
 
 
 def test_a_lock_directory_that_cannot_be_made_is_a_host_error(tmp_path: Path) -> None:

@@ -132,10 +132,27 @@ def test_a_release_that_fails_does_not_fail_the_run(tmp_path: Path) -> None:
 
 
 def test_an_unnamed_lease_holder_is_reported_as_starting() -> None:
-    assert (
-        Holder.from_metadata({}).describe()
-        == "`miro-sentinel (another run, starting)` (pid 0 on another machine) since just now"
-    )
+    assert Holder.from_metadata({}).describe() == "a run that has just taken the lock (it has not named itself yet)"
+
+
+class NamingLease(FakeLease):
+    """Held by a run caught between taking the lease and writing its name: unnamed on the first try only."""
+
+    def try_acquire(self, holder: Mapping[str, str]) -> dict[str, str] | None:
+        taken = super().try_acquire(holder)
+        return {} if taken is not None and self.tries == 1 else taken
+
+
+def test_the_waiting_line_names_a_holder_that_names_itself_a_moment_later(tmp_path: Path) -> None:
+    lease = NamingLease(other=OTHER, free_after=3)
+    lines: list[str] = []
+    with hold(tmp_path, lease, wait=60, lines=lines):
+        pass
+    assert lease.tries == 4
+    assert [line for line in lines if line.startswith("waiting")] == [
+        "waiting for `miro-sentinel deploy` (pid 4242 on ci-runner-7) since 2026-05-01T10:00:00Z to finish with "
+        "'prod' (up to 60 s, lock.wait_seconds)"
+    ]
 
 
 # --- where the lock in Azure is ------------------------------------------------------------------------------
