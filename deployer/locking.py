@@ -156,33 +156,16 @@ def environment_lock(
         ) from exc
     held = False
     try:
-        deadline = clock() + wait_seconds
-        said = False
-        tries = 0
-        while True:
-            holder = _try_local(fd, me)
-            if holder is None:
-                held = True
-                break
-            tries += 1
-            if clock() >= deadline:
-                raise EnvironmentLocked(
-                    f"environment '{env_name}' is locked by {holder.describe()}; two runs must not change it at once",
-                    holder=holder.describe(),
-                    remedy=(
-                        f"wait for that run to finish (it holds {directory / LOCK_FILE}), or set "
-                        "lock.wait_seconds (MIRO_SENTINEL_LOCK_WAIT_SECONDS) to wait for it"
-                    ),
-                )
-            if not said and (holder.named or tries > 1):  # a holder caught naming itself has a name a try later
-                progress(
-                    f"waiting for {holder.describe()} to finish with '{env_name}' "
-                    f"(up to {wait_seconds:g} s, lock.wait_seconds)"
-                )
-                said = True
-            sleep(min(1.0, max(0.0, deadline - clock())))
+        waiting = _Waiting(env_name, wait_seconds, progress, sleep, clock)
+        while (holder := _try_local(fd, me)) is not None:
+            waiting.on(
+                holder,
+                f"wait for that run to finish (it holds {directory / LOCK_FILE}), or set "
+                "lock.wait_seconds (MIRO_SENTINEL_LOCK_WAIT_SECONDS) to wait for it",
+            )
+        held = True
         _LOG.debug("holding the lock of '%s' (%s)", env_name, directory / LOCK_FILE)
-        with _remote_lock(remote(), me, env_name, deadline, wait_seconds, progress, sleep, clock):
+        with _remote_lock(remote(), me, waiting, progress):
             yield me
     finally:
         if held:  # only the holder clears the holder line; a run that gave up leaves it for the next to read
@@ -223,44 +206,19 @@ def _holder_in(fd: int) -> Holder | None:
 
 @contextlib.contextmanager
 def _remote_lock(
-    lock: RemoteLock | None,
-    me: Holder,
-    env_name: str,
-    deadline: float,
-    wait_seconds: float,
-    progress: Callable[[str], None],
-    sleep: Callable[[float], None],
-    clock: Callable[[], float],
+    lock: RemoteLock | None, me: Holder, waiting: _Waiting, progress: Callable[[str], None]
 ) -> Iterator[None]:
     """Hold ``lock`` (if any) for the block, renewing it in the background; wait for it like the local one."""
     if lock is None:
         yield
         return
     try:
-        said = False
-        tries = 0
-        while True:
-            held_by = lock.try_acquire(me.as_metadata())
-            if held_by is None:
-                break
-            holder = Holder.from_metadata(held_by)
-            tries += 1
-            if clock() >= deadline:
-                raise EnvironmentLocked(
-                    f"environment '{env_name}' is locked by {holder.describe()}; two runs must not change it at once",
-                    holder=holder.describe(),
-                    remedy=(
-                        f"wait for that run to finish (it holds the lease on the {lock.where}; a run that died "
-                        "loses it within a minute), or set lock.wait_seconds (MIRO_SENTINEL_LOCK_WAIT_SECONDS) to wait"
-                    ),
-                )
-            if not said and (holder.named or tries > 1):  # a holder caught naming itself has a name a try later
-                progress(
-                    f"waiting for {holder.describe()} to finish with '{env_name}' "
-                    f"(up to {wait_seconds:g} s, lock.wait_seconds)"
-                )
-                said = True
-            sleep(min(1.0, max(0.0, deadline - clock())))
+        while (held_by := lock.try_acquire(me.as_metadata())) is not None:
+            waiting.on(
+                Holder.from_metadata(held_by),
+                f"wait for that run to finish (it holds the lease on the {lock.where}; a run that died loses it "
+                "within a minute), or set lock.wait_seconds (MIRO_SENTINEL_LOCK_WAIT_SECONDS) to wait",
+            )
         _LOG.debug("holding the lease on the %s", lock.where)
         renewer = _Renewer(lock, lock.renew_every, progress)
         try:
@@ -275,6 +233,47 @@ def _remote_lock(
                 )
     finally:
         lock.close()
+
+
+class _Waiting:
+    """A second run's wait for both locks: one deadline, the line saying whom it waits for said once."""
+
+    def __init__(
+        self,
+        env_name: str,
+        wait_seconds: float,
+        progress: Callable[[str], None],
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+    ) -> None:
+        self._env_name = env_name
+        self._wait_seconds = wait_seconds
+        self._progress = progress
+        self._sleep = sleep
+        self._clock = clock
+        self._deadline = clock() + wait_seconds
+        self._tries = 0
+        self._said = False
+
+    def on(self, holder: Holder, remedy: str) -> None:
+        """One more try found ``holder``: wait a moment, or give up past the deadline.
+
+        :raises EnvironmentLocked: the wait is over.
+        """
+        self._tries += 1
+        if self._clock() >= self._deadline:
+            raise EnvironmentLocked(
+                f"environment '{self._env_name}' is locked by {holder.describe()}; two runs must not change it at once",
+                holder=holder.describe(),
+                remedy=remedy,
+            )
+        if not self._said and (holder.named or self._tries > 1):  # caught naming itself, it has a name a try later
+            self._progress(
+                f"waiting for {holder.describe()} to finish with '{self._env_name}' "
+                f"(up to {self._wait_seconds:g} s, lock.wait_seconds)"
+            )
+            self._said = True
+        self._sleep(min(1.0, max(0.0, self._deadline - self._clock())))
 
 
 class _Renewer:
