@@ -324,10 +324,16 @@ _WHITESPACE = "' \t\n\r\f\v'"
 def _coerce_sql(value: str, kql_type: str) -> str:
     kind = f"json_type({value})"
     text = f"({value} ->> '$')"
+    # json_extract hands back each value as minified JSON text, so a JSON null is the text null and a string
+    # starts with a quote: telling them apart from the text spares parsing every value again with json_type.
+    is_null = f"CAST({value} AS VARCHAR) = 'null'"
     if kql_type == "dynamic":
-        return f"CASE WHEN {kind} = 'NULL' THEN NULL ELSE {value} END"
+        return f"CASE WHEN {is_null} THEN NULL ELSE {value} END"
     if kql_type in ("string", "guid"):
-        return f"CASE {kind} WHEN 'NULL' THEN NULL WHEN 'VARCHAR' THEN {text} ELSE CAST({value} AS VARCHAR) END"
+        return (
+            f"CASE WHEN starts_with({value}, '\"') THEN {text} WHEN {is_null} THEN NULL "
+            f"ELSE CAST({value} AS VARCHAR) END"
+        )
     target = duckdb_type(kql_type)
     if kql_type in ("int", "long"):
         digits = f"trim({text}, E{_WHITESPACE})"

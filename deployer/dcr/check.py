@@ -177,7 +177,10 @@ def check_transform(
         result.failures.extend(f"transform: {v}" for v in violations)
 
         if event_files is not None:
-            checker.settle()  # every file read before the first row goes out: bad input stops a run cleanly
+            try:
+                checker.translate(now)  # on this thread, while DuckDB still stages the events on the other
+            finally:
+                checker.settle()  # every file read before the first row goes out: bad input stops a run cleanly
             for group in groups:
                 if not checker.run([_Segment("file", str(f.path), f) for f in group], now, sink=row_sink):
                     break
@@ -526,6 +529,10 @@ class _Checker:
         return numbered, problems, refused
 
     # --- the transform --------------------------------------------------------------------------------
+
+    def translate(self, now: dt.datetime | None) -> None:
+        """Translate the transform for ``now`` ahead of the first run (its problems go to the result)."""
+        self._transform(now)
 
     def _transform(self, now: dt.datetime | None) -> _Transform | None:
         """The transform translated (once per ``now``) with the events' numbers carried; None if it cannot run."""

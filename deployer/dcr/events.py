@@ -226,8 +226,10 @@ def events_sql(files: Sequence[EventFile]) -> str:
             "SELECT filename AS _file, unnest(CASE WHEN json_type(json) = 'OBJECT' AND json_type(json, '$.data') = "  # nosec B608 # read is our own read_json_objects call over quoted file names
             f"'ARRAY' THEN json_extract(json, '$.data[*]') ELSE [json] END) AS _event FROM {read}"
         )
+    # The reader (and json_extract for a page's events) hands back each value parsed and trimmed, so an object
+    # is one starting with '{': parsing every event again with json_type costs a quarter of the staging.
     bad = (
-        "CASE WHEN _event IS NULL THEN 'invalid' WHEN json_type(_event) <> 'OBJECT' THEN lower(json_type(_event)) "
+        "CASE WHEN _event IS NULL THEN 'invalid' WHEN NOT starts_with(_event, '{') THEN lower(json_type(_event)) "
         f"WHEN strlen(CAST(_event AS VARCHAR)) > {bounds.MAX_CALL_BYTES} THEN 'too large' END"
     )
     return (

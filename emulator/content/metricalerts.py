@@ -266,13 +266,20 @@ class MetricAlerts:
         ran = 0
         with self._lock:
             now = self._cloud.clock.now()
-            self._cloud.pipeline.flush()
+            due_rules = []
             for rule in self._registry.of_type(METRIC_ALERT_TYPE):
                 state = self._cloud.store.document(_STATE, rule.id.lower())
                 if state is None or not rule.properties.get("enabled"):
                     continue
-                frequency = parse_duration(str(rule.properties["evaluationFrequency"]))
                 due = dt.datetime.fromisoformat(state["next"].replace("Z", "+00:00"))
+                if due <= now:
+                    due_rules.append((rule, state, due))
+            if not due_rules:
+                # Nothing to evaluate: a flush here, every tick, would cut the pipeline's batches short.
+                return 0
+            self._cloud.pipeline.flush()
+            for rule, state, due in due_rules:
+                frequency = parse_duration(str(rule.properties["evaluationFrequency"]))
                 while due <= now:
                     self._evaluate(rule, due, state)
                     due += frequency

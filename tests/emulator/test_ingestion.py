@@ -150,6 +150,11 @@ def test_plain_and_gzip_bodies_are_accepted(
             b'[{"id": 1}, 2]',
             "The request body must be a JSON array of objects; an element of the array is not a JSON object.",
         ),
+        # Strings, arrays and nulls, even ones whose text holds an object, are not objects either.
+        *(
+            (body, "The request body must be a JSON array of objects; an element of the array is not a JSON object.")
+            for body in (b'[{"id": 1}, "{\\"id\\": 2}"]', b'[[{"id": 1}]]', b'[{"id": 1}, null]', b"[ true ]")
+        ),
         (b'[{"id": 1},', "The request body is not a valid JSON array"),
     ],
 )

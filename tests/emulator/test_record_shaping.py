@@ -45,6 +45,14 @@ def shaped(kind: str, value: Any) -> Any:
         ("datetime", 1767323045, None),
         ("dynamic", {"k": [1]}, '{"k":[1]}'),
         ("string", None, None),
+        # A JSON null is null; the string "null" is text, not null.
+        ("string", "null", "null"),
+        ("string", 'say "hi"', 'say "hi"'),
+        ("string", True, "true"),
+        ("guid", None, None),
+        ("dynamic", None, None),
+        ("dynamic", "null", '"null"'),
+        ("dynamic", [None], "[null]"),
     ],
 )
 def test_values_are_coerced_to_the_declared_type(kind: str, value: Any, expected: Any) -> None:
