@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from emulator.arm.models.resources import Resource, tracked_resource
 from emulator.arm.models.rules import DCR_TYPE
 from emulator.content import errors
+from emulator.content.scoped import GroupScoped
 from emulator.core.auth import Principal
 from emulator.core.errors import azure_error
 from emulator.core.timespan import parse_duration
@@ -133,12 +134,14 @@ def _aggregate(points: list[dict[str, float]], aggregation: str) -> float:
     return max(p["Maximum"] for p in sampled)
 
 
-class MetricAlerts:
+class MetricAlerts(GroupScoped):
     """Metric alert rules of every resource group, and their evaluation."""
 
+    TYPE = METRIC_ALERT_TYPE
+    NOUN = "metric alert"
+
     def __init__(self, cloud: Cloud) -> None:
-        self._cloud = cloud
-        self._registry = cloud.arm.registry
+        super().__init__(cloud)
         self._lock = threading.RLock()
 
     def reset(self) -> None:
@@ -148,7 +151,7 @@ class MetricAlerts:
     # --- ARM ------------------------------------------------------------------------------------------
 
     def put(self, caller: Principal, group_id: str, name: str, body: Any) -> tuple[Resource, bool]:
-        resource_id = f"{group_id}/providers/{METRIC_ALERT_TYPE}/{name}"
+        resource_id = self.resource_id(group_id, name)
         self._cloud.arm.roles.authorize(caller, f"{METRIC_ALERT_TYPE}/write", resource_id)
         problems = metric_alert_problems(body)
         if problems:
@@ -223,24 +226,10 @@ class MetricAlerts:
                     [(f"properties.criteria.allOf[{i}].metricNamespace", f"'{namespace}' is not {DCR_TYPE}")]
                 )
 
-    def get(self, caller: Principal, group_id: str, name: str) -> Resource:
-        resource_id = f"{group_id}/providers/{METRIC_ALERT_TYPE}/{name}"
-        self._cloud.arm.roles.authorize(caller, f"{METRIC_ALERT_TYPE}/read", resource_id)
-        found = self._registry.get(resource_id)
-        if found is None or found.type != METRIC_ALERT_TYPE:
-            raise errors.not_found("metric alert", name)
-        return found
-
-    def list_alerts(self, caller: Principal, group_id: str) -> list[Resource]:
-        self._cloud.arm.roles.authorize(caller, f"{METRIC_ALERT_TYPE}/read", group_id)
-        return self._registry.of_type(METRIC_ALERT_TYPE, under=group_id)
-
     def delete(self, caller: Principal, group_id: str, name: str) -> bool:
-        resource_id = f"{group_id}/providers/{METRIC_ALERT_TYPE}/{name}"
-        self._cloud.arm.roles.authorize(caller, f"{METRIC_ALERT_TYPE}/delete", resource_id)
-        with self._lock:
-            self._cloud.store.delete_document(_STATE, resource_id.lower())
-            return self._registry.delete(resource_id)
+        with self._lock:  # the rule's evaluation state goes with it
+            self._cloud.store.delete_document(_STATE, self.resource_id(group_id, name).lower())
+            return super().delete(caller, group_id, name)
 
     def status(self, caller: Principal, group_id: str, name: str) -> list[dict[str, Any]]:
         """``MetricAlertsStatus_List``: one status for the rule's single resource."""

@@ -82,7 +82,7 @@ class ContentResponses:
 
     def list_workbooks(self, call: Call) -> Reply:
         _api_version(call, "workbooks")
-        found = self.backend.workbooks.list_workbooks(_caller(call), self._group(call))
+        found = self.backend.workbooks.list_in_group(_caller(call), self._group(call))
         return Reply(200, {"value": [r.to_dict() for r in found]})
 
     def delete_workbook(self, call: Call) -> Reply:
@@ -105,7 +105,7 @@ class ContentResponses:
 
     def list_metric_alerts(self, call: Call) -> Reply:
         _api_version(call, "metricAlerts")
-        found = self.backend.metric_alerts.list_alerts(_caller(call), self._group(call))
+        found = self.backend.metric_alerts.list_in_group(_caller(call), self._group(call))
         return Reply(200, {"value": [r.to_dict() for r in found]})
 
     def delete_metric_alert(self, call: Call) -> Reply:

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.arm.models.resources import Resource, tracked_resource
 from emulator.content import errors
+from emulator.content.scoped import GroupScoped
 from emulator.core.auth import Principal
 
 if TYPE_CHECKING:
-    from emulator.cloud import Cloud
+    pass
 
 __all__ = ["WORKBOOK_TYPE", "Workbooks", "workbook_problems"]
 
@@ -48,13 +49,12 @@ def workbook_problems(name: str, body: Any) -> list[tuple[str, str]]:
     return problems
 
 
-class Workbooks:
-    def __init__(self, cloud: Cloud) -> None:
-        self._cloud = cloud
-        self._registry = cloud.arm.registry
+class Workbooks(GroupScoped):
+    TYPE = WORKBOOK_TYPE
+    NOUN = "workbook"
 
     def put(self, caller: Principal, group_id: str, name: str, body: Any) -> tuple[Resource, bool]:
-        resource_id = f"{group_id}/providers/{WORKBOOK_TYPE}/{name}"
+        resource_id = self.resource_id(group_id, name)
         self._cloud.arm.roles.authorize(caller, f"{WORKBOOK_TYPE}/write", resource_id)
         problems = workbook_problems(name, body)
         if problems:
@@ -80,20 +80,3 @@ class Workbooks:
         )
         self._registry.put(resource)
         return resource, previous is None
-
-    def get(self, caller: Principal, group_id: str, name: str) -> Resource:
-        resource_id = f"{group_id}/providers/{WORKBOOK_TYPE}/{name}"
-        self._cloud.arm.roles.authorize(caller, f"{WORKBOOK_TYPE}/read", resource_id)
-        found = self._registry.get(resource_id)
-        if found is None or found.type != WORKBOOK_TYPE:
-            raise errors.not_found("workbook", name)
-        return found
-
-    def list_workbooks(self, caller: Principal, group_id: str) -> list[Resource]:
-        self._cloud.arm.roles.authorize(caller, f"{WORKBOOK_TYPE}/read", group_id)
-        return self._registry.of_type(WORKBOOK_TYPE, under=group_id)
-
-    def delete(self, caller: Principal, group_id: str, name: str) -> bool:
-        resource_id = f"{group_id}/providers/{WORKBOOK_TYPE}/{name}"
-        self._cloud.arm.roles.authorize(caller, f"{WORKBOOK_TYPE}/delete", resource_id)
-        return self._registry.delete(resource_id)

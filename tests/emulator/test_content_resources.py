@@ -82,6 +82,23 @@ def test_a_workbook_is_created_then_updated_with_a_new_revision(emulator: dict[s
     assert updated.json()["kind"] == "shared" and updated.json()["properties"]["category"] == "sentinel"
 
 
+def test_a_workbook_is_listed_in_its_group_deleted_and_then_not_found(emulator: dict[str, Any], http: Http) -> None:
+    path = f"{group(emulator)}/providers/Microsoft.Insights/workbooks/{WORKBOOK}"
+    http.arm("PUT", path, api_version="2023-06-01", body=workbook_body(emulator))
+
+    listed = http.arm("GET", f"{group(emulator)}/providers/Microsoft.Insights/workbooks", api_version="2023-06-01")
+    deleted = http.arm("DELETE", path, api_version="2023-06-01")
+    gone = http.arm("GET", path, api_version="2023-06-01")
+
+    assert WORKBOOK in [w["name"] for w in listed.json()["value"]]
+    assert deleted.status_code == 200
+    assert gone.status_code == 404
+    assert gone.json()["error"] == {
+        "code": "ResourceNotFound",
+        "message": f"The workbook '{WORKBOOK}' was not found.",
+    }
+
+
 def test_a_workbook_name_must_be_a_uuid(emulator: dict[str, Any], http: Http) -> None:
     path = f"{group(emulator)}/providers/Microsoft.Insights/workbooks/miro-workbook"
 
