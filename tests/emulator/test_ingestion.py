@@ -156,6 +156,10 @@ def test_plain_and_gzip_bodies_are_accepted(
             for body in (b'[{"id": 1}, "{\\"id\\": 2}"]', b'[[{"id": 1}]]', b'[{"id": 1}, null]', b"[ true ]")
         ),
         (b'[{"id": 1},', "The request body is not a valid JSON array"),
+        # A trailing comma after the last element: some JSON checks take it, the reader refuses it.
+        (b'[{"id": 1},]', "The request body is not a valid JSON array"),
+        (b'[{"id": 1} ,\n ]', "The request body is not a valid JSON array"),
+        (b'[{"id": 1} {"id": 2}]', "The request body is not a valid JSON array"),
     ],
 )
 def test_a_body_that_is_not_a_json_array_of_objects_is_400(
@@ -166,6 +170,32 @@ def test_a_body_that_is_not_a_json_array_of_objects_is_400(
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "InvalidRequestContent"
     assert response.json()["error"]["message"].startswith(message)
+
+
+def test_a_refused_body_leaves_nothing_behind_for_the_pipeline(
+    emulator: dict[str, Any], pipeline: Pipeline, http: Http, logs_query: LogsQueryClient
+) -> None:
+    refused = post(http, emulator, pipeline.immutable_id, json.dumps([event(1)]).encode()[:-1] + b",]")
+    accepted = post(http, emulator, pipeline.immutable_id, json.dumps([event(2)]).encode())
+
+    assert (refused.status_code, accepted.status_code) == (400, 204)
+    assert rows(logs_query, emulator, f"{EVENTS_TABLE} | project id") == [["event-2"]]
+
+
+def test_every_accepted_call_is_in_the_table_after_a_flush(
+    emulator: dict[str, Any], pipeline: Pipeline, http: Http, cloud: Any
+) -> None:
+    calls = [json.dumps([event(10 * call + i) for i in range(10)]).encode() for call in range(20)]
+    statuses = [
+        post(http, emulator, pipeline.immutable_id, gzip.compress(body) if call % 2 else body, gzipped=bool(call % 2))
+        for call, body in enumerate(calls)
+    ]
+
+    http.control("POST", "/flush")
+
+    assert statuses and {s.status_code for s in statuses} == {204}
+    # The store's count, not a query: a query processes what waits first, and so would hide a flush that does not.
+    assert cloud.logs.row_count(emulator["workspace_customer_id"], EVENTS_TABLE) == 200
 
 
 def test_an_unknown_rule_is_404(emulator: dict[str, Any], pipeline: Pipeline, ingestion: LogsIngestionClient) -> None:
