@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import requests
+from azure.identity import ClientSecretCredential
 
 from deployer.provision import Target
 
@@ -141,3 +142,17 @@ def workflow_schema_errors(paths: Iterable[Path]) -> str:
         check=False,
     )
     return "" if done.returncode == 0 else done.stdout + done.stderr
+
+
+def make_credential(
+    info: dict[str, Any], client_id: str | None = None, secret: str | None = None
+) -> ClientSecretCredential:
+    """A credential for a local cloud's ready line (its own principal unless another is given)."""
+    return ClientSecretCredential(
+        info["tenant_id"],
+        client_id or info["client_id"],
+        secret or info["client_secret"],
+        authority=info["authority"],
+        disable_instance_discovery=True,
+        connection_verify=info["ca_cert"],
+    )

@@ -14,6 +14,7 @@ from azure.identity import ClientSecretCredential
 from azure.monitor.query import LogsQueryClient
 
 from deployer.dcr import spec as dcr_spec
+from tests.support import make_credential
 
 ARM = "https://management.azure.com/.default"
 MONITOR = "https://monitor.azure.com/.default"
@@ -24,19 +25,6 @@ MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
 def control_headers(info: dict[str, Any]) -> dict[str, str]:
     """What every control API call needs: the ready line's control token."""
     return {"Authorization": f"Bearer {info['control_token']}"}
-
-
-def make_credential(
-    info: dict[str, Any], client_id: str | None = None, secret: str | None = None
-) -> ClientSecretCredential:
-    return ClientSecretCredential(
-        info["tenant_id"],
-        client_id or info["client_id"],
-        secret or info["client_secret"],
-        authority=info["authority"],
-        disable_instance_discovery=True,
-        connection_verify=info["ca_cert"],
-    )
 
 
 class Http:

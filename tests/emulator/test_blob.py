@@ -9,7 +9,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.identity import ClientSecretCredential
 from azure.storage.blob import BlobClient, BlobLeaseClient
-from local_cloud import Http
+from local_cloud import Http, make_credential
 
 LOCK_BLOB = "miro-sentinel-prod.tfstate.lock"
 
@@ -138,13 +138,6 @@ def test_a_container_the_account_does_not_have_is_not_found(
 
 def test_a_principal_without_a_data_role_is_refused(emulator: dict[str, Any], http: Http) -> None:
     registered = http.control("POST", "/principals", {})  # no role at all: as Owner of the subscription would be
-    with ClientSecretCredential(
-        emulator["tenant_id"],
-        registered["client_id"],
-        registered["client_secret"],
-        authority=emulator["authority"],
-        connection_verify=emulator["ca_cert"],
-        disable_instance_discovery=True,
-    ) as credential:
+    with make_credential(emulator, registered["client_id"], registered["client_secret"]) as credential:
         client = blob_client(emulator, credential)
         assert refusal(lambda: client.upload_blob(b"", overwrite=True)) == (403, "AuthorizationPermissionMismatch")

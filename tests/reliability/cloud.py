@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from azure.identity import ClientSecretCredential
 
 from tests.reliability.harness import TALLY, Outcome, child_environment, count_orphans, files_with_canary, run
-from tests.support import control_call
+from tests.support import control_call, make_credential
 
 #: Short budgets, so a fault that never clears ends a run in seconds.
 SETTINGS = """cloud = "local"
@@ -105,14 +104,7 @@ class Cloud:
     def stored_ids(self) -> Counter[str]:
         """How often each Miro event id is in the table (validation records left out)."""
         i = self.info
-        with ClientSecretCredential(
-            i["tenant_id"],
-            i["client_id"],
-            i["client_secret"],
-            authority=i["authority"],
-            connection_verify=i["ca_cert"],
-            disable_instance_discovery=True,
-        ) as credential:
+        with make_credential(i) as credential:
             token = credential.get_token("https://api.loganalytics.io/.default").token
         answer = requests.post(
             f"{i['query_endpoint']}/v1/workspaces/{i['workspace_customer_id']}/query",
