@@ -189,13 +189,15 @@ class LocalEnv:
     def register_canary(self, preset: str) -> None:
         self.control("POST", "/miro/tokens", {"token": CANARY, "preset": preset, "label": "MIRO_ACCESS_TOKEN"})
 
-    def _cloud(self) -> tuple[AzureCloud, TokenCredential]:
+    def azure(self) -> tuple[AzureCloud, TokenCredential]:
+        """The local cloud as the product addresses Azure (Blob service included), and its own principal."""
         i = self.info
         cloud = AzureCloud(
             arm_endpoint=i["arm_endpoint"],
             query_endpoint=i["query_endpoint"],
             authority=i["authority"],
             ca_bundle=i["ca_cert"],
+            blob_endpoint=i["blob_endpoint"],
         )
         credential = client_secret_credential(
             cloud, tenant_id=i["tenant_id"], client_id=i["client_id"], client_secret=i["client_secret"]
@@ -204,12 +206,12 @@ class LocalEnv:
 
     def arm(self) -> ArmClient:
         """The deployer's own ARM client, signed in as the local cloud's service principal."""
-        cloud, credential = self._cloud()
+        cloud, credential = self.azure()
         return ArmClient(credential, cloud, self.info["subscription_id"], poll_interval=0)
 
     def query(self, kql: str) -> list[dict[str, Any]]:
         """Rows of a KQL query on the local workspace, through the deployer's own query client."""
-        cloud, credential = self._cloud()
+        cloud, credential = self.azure()
         with QueryClient(credential, cloud, self.info["workspace_customer_id"]) as client:
             return client.query(kql, timespan=None)
 

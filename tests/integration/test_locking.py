@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 
 from deployer.azure.blob_lease import BlobLease
-from deployer.azure.cloud import AzureCloud
-from deployer.azure.credentials import client_secret_credential
 from deployer.locking import Holder, environment_lock
 from tests.integration.conftest import LocalEnv
 
@@ -105,17 +103,7 @@ def another_machine(local_env: LocalEnv) -> Path:
 
 
 def lease_of(local_env: LocalEnv) -> BlobLease:
-    i = local_env.info
-    cloud = AzureCloud(
-        arm_endpoint=i["arm_endpoint"],
-        query_endpoint=i["query_endpoint"],
-        authority=i["authority"],
-        ca_bundle=i["ca_cert"],
-        blob_endpoint=i["blob_endpoint"],
-    )
-    credential = client_secret_credential(
-        cloud, tenant_id=i["tenant_id"], client_id=i["client_id"], client_secret=i["client_secret"]
-    )
+    cloud, credential = local_env.azure()
     return BlobLease(
         credential, cloud, account="stlocalstate", container="tfstate", blob="miro-sentinel-local.tfstate.lock"
     )
