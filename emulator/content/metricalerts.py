@@ -152,7 +152,7 @@ class MetricAlerts(GroupScoped):
 
     def put(self, caller: Principal, group_id: str, name: str, body: Any) -> tuple[Resource, bool]:
         resource_id = self.resource_id(group_id, name)
-        self._cloud.arm.roles.authorize(caller, f"{METRIC_ALERT_TYPE}/write", resource_id)
+        self._cloud.arm.roles.authorize(caller, f"{self.TYPE}/write", resource_id)
         problems = metric_alert_problems(body)
         if problems:
             raise errors.invalid_properties(problems)

@@ -12,15 +12,12 @@ import copy
 import json
 import re
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from emulator.arm.models.resources import Resource, tracked_resource
 from emulator.content import errors
 from emulator.content.scoped import GroupScoped
 from emulator.core.auth import Principal
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["WORKBOOK_TYPE", "Workbooks", "workbook_problems"]
 
@@ -55,7 +52,7 @@ class Workbooks(GroupScoped):
 
     def put(self, caller: Principal, group_id: str, name: str, body: Any) -> tuple[Resource, bool]:
         resource_id = self.resource_id(group_id, name)
-        self._cloud.arm.roles.authorize(caller, f"{WORKBOOK_TYPE}/write", resource_id)
+        self._cloud.arm.roles.authorize(caller, f"{self.TYPE}/write", resource_id)
         problems = workbook_problems(name, body)
         if problems:
             raise errors.invalid_properties(problems)
